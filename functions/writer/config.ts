@@ -1,0 +1,23 @@
+import { MAX_PAYLOAD_BYTES } from '../core/contract.js';
+import { DEFAULT_RETENTION_MS } from '../core/event-log.js';
+import { type Env, positiveInteger, requiredString } from '../env.js';
+
+export interface WriterConfig {
+  /** `TABLE_NAME`: the event-log table. */
+  readonly tableName: string;
+  /** `DEAD_LETTER_QUEUE_URL`: where rejected messages go. */
+  readonly deadLetterQueueUrl: string;
+  /** `RETENTION_SECONDS`: how long events stay readable. @default 86400 (24 h) */
+  readonly retentionMs: number;
+  /** `MAX_PAYLOAD_BYTES`: largest payload stored. @default 262144 (SNS's own limit) */
+  readonly maxPayloadBytes: number;
+}
+
+export function readWriterConfig(env: Env): WriterConfig {
+  return {
+    tableName: requiredString(env, 'TABLE_NAME'),
+    deadLetterQueueUrl: requiredString(env, 'DEAD_LETTER_QUEUE_URL'),
+    retentionMs: positiveInteger(env, 'RETENTION_SECONDS', DEFAULT_RETENTION_MS / 1000) * 1000,
+    maxPayloadBytes: positiveInteger(env, 'MAX_PAYLOAD_BYTES', MAX_PAYLOAD_BYTES),
+  };
+}

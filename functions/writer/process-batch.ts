@@ -1,0 +1,202 @@
+import { MAX_PAYLOAD_BYTES, type ValidMessage, validateMessage } from '../core/contract.js';
+import { AppendFailedError, type EventLog, type NewEvent } from '../core/event-log.js';
+import { parseSnsEnvelope } from './sns-envelope.js';
+
+/** The part of an SQS record the writer reads. */
+export interface QueueRecord {
+  readonly messageId: string;
+  readonly body: string;
+}
+
+/** Why a message can never be stored: retrying it would not help. */
+export interface Rejection {
+  readonly code: string;
+  readonly field?: string;
+  readonly message: string;
+}
+
+/** Where rejected messages go, with their reason, so that nobody retries them forever. */
+export interface DeadLetterSink {
+  send(record: QueueRecord, rejection: Rejection): Promise<void>;
+}
+
+/** Structured log lines; fields are JSON-safe values. */
+export interface WriterLog {
+  info(message: string, fields: Record<string, unknown>): void;
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+export interface WriterMetrics {
+  rejected(code: string): void;
+  appended(count: number): void;
+  duplicates(count: number): void;
+  failed(count: number): void;
+}
+
+export interface WriterDependencies {
+  readonly eventLog: EventLog;
+  readonly deadLetters: DeadLetterSink;
+  readonly log: WriterLog;
+  readonly metrics: WriterMetrics;
+  /** @default MAX_PAYLOAD_BYTES */
+  readonly maxPayloadBytes?: number;
+}
+
+export interface BatchResult {
+  /** SQS message ids to hand back to the queue for another try, in batch order. */
+  readonly failedMessageIds: string[];
+}
+
+interface Accepted {
+  readonly record: QueueRecord;
+  readonly message: ValidMessage;
+  readonly event: NewEvent;
+}
+
+/**
+ * The dedupe key stored for a message: the publisher's dedupeId when given, else the
+ * SNS MessageId (the same on every redelivery of one publish). The prefixes keep a
+ * dedupeId that happens to equal some MessageId from colliding with it.
+ */
+export function dedupeKeyOf(dedupeId: string | undefined, snsMessageId: string): string {
+  return dedupeId === undefined ? `sns:${snsMessageId}` : `id:${dedupeId}`;
+}
+
+function check(
+  record: QueueRecord,
+  maxPayloadBytes: number,
+): { ok: true; accepted: Accepted } | { ok: false; rejection: Rejection } {
+  const envelope = parseSnsEnvelope(record.body);
+  if (!envelope.ok) return { ok: false, rejection: envelope };
+  const { messageId, message } = envelope.notification;
+  const validation = validateMessage(message, maxPayloadBytes);
+  if (!validation.ok) return { ok: false, rejection: validation.violation };
+  const valid = validation.message;
+  return {
+    ok: true,
+    accepted: {
+      record,
+      message: valid,
+      event: {
+        event: valid.event,
+        data: valid.data,
+        dedupeKey: dedupeKeyOf(valid.dedupeId, messageId),
+      },
+    },
+  };
+}
+
+/**
+ * Stores one SQS batch of SNS notifications.
+ *
+ * - A message that breaks the contract is sent to the dead-letter sink with its reason,
+ *   logged and counted, and then counts as handled: it never blocks valid messages and
+ *   is never retried. If the sink itself fails, the message is handed back to the
+ *   queue, whose redrive policy still ends in the dead-letter queue.
+ * - Valid messages are grouped by channel, keeping batch order within a channel, and
+ *   each channel's group is appended in one call, the channels in parallel.
+ * - When a channel's append stops part way, the events not stored and every later one
+ *   of that channel are handed back, so a channel's order survives the retry (this is
+ *   also what SQS FIFO asks of a message group). Redelivering stored ones is harmless:
+ *   the event log dedupes them.
+ */
+export async function processBatch(
+  records: readonly QueueRecord[],
+  deps: WriterDependencies,
+): Promise<BatchResult> {
+  const maxPayloadBytes = deps.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+  const failed = new Set<string>();
+  const byChannel = new Map<string, Accepted[]>();
+  const rejections: Promise<void>[] = [];
+
+  for (const record of records) {
+    const result = check(record, maxPayloadBytes);
+    if (result.ok) {
+      const { channel } = result.accepted.message;
+      const group = byChannel.get(channel) ?? [];
+      group.push(result.accepted);
+      byChannel.set(channel, group);
+    } else {
+      rejections.push(reject(record, result.rejection, deps, failed));
+    }
+  }
+
+  const appends = [...byChannel].map(([channel, group]) =>
+    appendGroup(channel, group, deps, failed),
+  );
+  await Promise.all([...rejections, ...appends]);
+
+  return { failedMessageIds: records.map((r) => r.messageId).filter((id) => failed.has(id)) };
+}
+
+async function reject(
+  record: QueueRecord,
+  rejection: Rejection,
+  deps: WriterDependencies,
+  failed: Set<string>,
+): Promise<void> {
+  deps.log.error('message rejected', {
+    reason: rejection.code,
+    field: rejection.field,
+    detail: rejection.message,
+    sqsMessageId: record.messageId,
+  });
+  deps.metrics.rejected(rejection.code);
+  try {
+    await deps.deadLetters.send(record, rejection);
+  } catch (error) {
+    failed.add(record.messageId);
+    deps.log.error('dead-letter send failed; message returned to the queue', {
+      sqsMessageId: record.messageId,
+      error: describe(error),
+    });
+  }
+}
+
+async function appendGroup(
+  channel: string,
+  group: readonly Accepted[],
+  deps: WriterDependencies,
+  failed: Set<string>,
+): Promise<void> {
+  try {
+    const outcomes = await deps.eventLog.append(
+      channel,
+      group.map((a) => a.event),
+    );
+    const duplicates = outcomes.filter((o) => o.duplicate).length;
+    deps.metrics.appended(outcomes.length - duplicates);
+    if (duplicates > 0) deps.metrics.duplicates(duplicates);
+    deps.log.info('events appended', {
+      channel,
+      count: outcomes.length,
+      duplicates,
+      positions: outcomes.map((o) => o.position),
+    });
+  } catch (error) {
+    const stored = error instanceof AppendFailedError ? error.stored : 0;
+    const unstored = group.slice(stored);
+    for (const accepted of unstored) failed.add(accepted.record.messageId);
+    if (stored > 0) deps.metrics.appended(stored);
+    deps.metrics.failed(unstored.length);
+    deps.log.error('append failed; messages returned to the queue', {
+      channel,
+      stored,
+      returned: unstored.length,
+      sqsMessageIds: unstored.map((a) => a.record.messageId),
+      error: describe(error),
+    });
+  }
+}
+
+function describe(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? error.cause : undefined;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(cause && { cause: { name: cause.name, message: cause.message } }),
+    };
+  }
+  return { message: String(error) };
+}
