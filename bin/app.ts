@@ -1,0 +1,15 @@
+import { App } from 'aws-cdk-lib';
+import { SsePubSubStack } from '../lib/sse-pub-sub-stack.js';
+
+const app = new App();
+
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
+
+new SsePubSubStack(app, 'SsePubSub', {
+  description: 'Serverless pub/sub: SNS in, a DynamoDB event log, Server-Sent Events out',
+  // Environment-agnostic unless the CLI resolved an account and region.
+  ...(account !== undefined && region !== undefined ? { env: { account, region } } : {}),
+});
+
+app.synth();
