@@ -1,0 +1,221 @@
+import { encodeCursor, type ResumePoint } from './cursor.js';
+import type { EventFeed } from './event-feed.js';
+import type { RetainedRange, StoredEvent } from './event-log.js';
+import { type Reset, resolveStart } from './resume.js';
+import { encodeComment, encodeEvent, encodePadding, encodeRetry } from './sse-encoder.js';
+
+/** How one stream behaves; the adapters build it from configuration and the request. */
+export interface StreamSessionOptions {
+  readonly channels: readonly string[];
+  readonly resume: ResumePoint;
+  /** Send `data` as JSON `{id, channel, event, data, time}` (multi-channel clients). */
+  readonly envelope: boolean;
+  /** The client's reconnection delay, sent first as `retry:`. */
+  readonly retryMs: number;
+  /** A comment goes out when nothing else was written for this long. */
+  readonly heartbeatMs: number;
+  /**
+   * When to end, ms since the epoch: the earliest of the jittered lifetime, the
+   * invocation deadline less a margin, and the token's expiry ({@link stopTime}).
+   */
+  readonly stopAt: number;
+  /** End after the event that takes the stream to this many bytes. */
+  readonly byteBudget: number;
+  /** Events read per channel per read. */
+  readonly pageSize: number;
+  /** Bytes of comment sent first, for proxies that hold small writes back. 0 for none. */
+  readonly paddingBytes: number;
+}
+
+export interface StreamSessionDependencies {
+  readonly feed: EventFeed;
+  readonly clock: () => number;
+  /** Sends text to the client; resolves when it may take more (back-pressure). */
+  readonly write: (chunk: string) => Promise<void> | void;
+  /** Aborts when the client goes away (Node) or the host wants the stream ended. */
+  readonly signal: AbortSignal;
+}
+
+export type StopReason = 'time' | 'budget' | 'aborted';
+
+export interface StreamSummary {
+  readonly events: number;
+  readonly bytes: number;
+  readonly resets: number;
+  readonly reason: StopReason;
+}
+
+/** Event name of the first event on a stream that starts without a full cursor. */
+export const OPEN_EVENT = 'stream.open';
+export const RESET_EVENT = 'stream.reset';
+
+const utf8 = new TextEncoder();
+
+/** The event as the poll endpoint and `envelope=1` streams present it. */
+export interface EnvelopedEvent {
+  readonly id: string;
+  readonly channel: string;
+  readonly event: string;
+  readonly data: string;
+  readonly time: string;
+}
+
+export function envelopeOf(event: StoredEvent, id: string): EnvelopedEvent {
+  return {
+    id,
+    channel: event.channel,
+    event: event.event,
+    data: event.data,
+    time: new Date(event.time).toISOString(),
+  };
+}
+
+/**
+ * When a stream must end: a lifetime shortened by up to `jitter` of itself (so that
+ * clients who connected together do not all reconnect together), capped by the
+ * invocation deadline less a margin and by the token's expiry.
+ */
+export function stopTime(options: {
+  readonly now: number;
+  readonly lifetimeMs: number;
+  readonly jitter: number;
+  readonly random: () => number;
+  readonly deadline?: number | undefined;
+  readonly deadlineMarginMs?: number | undefined;
+  readonly notAfter?: number | undefined;
+}): number {
+  const lifetime = options.lifetimeMs * (1 - options.jitter * options.random());
+  let stopAt = options.now + lifetime;
+  if (options.deadline !== undefined) {
+    stopAt = Math.min(stopAt, options.deadline - (options.deadlineMarginMs ?? 0));
+  }
+  if (options.notAfter !== undefined) stopAt = Math.min(stopAt, options.notAfter);
+  return stopAt;
+}
+
+/** Reads every channel's retained range, in parallel. */
+export async function retainedRanges(
+  feed: EventFeed,
+  channels: readonly string[],
+): Promise<Map<string, RetainedRange>> {
+  const ranges = await Promise.all(channels.map((c) => feed.retained(c)));
+  return new Map(channels.map((c, i) => [c, ranges[i] as RetainedRange]));
+}
+
+/**
+ * One Server-Sent Events stream, from its first byte to its clean end.
+ *
+ * 1. `retry:` (and optional padding), then where the request starts is resolved
+ *    against each channel's retained range; each channel that cannot resume gets a
+ *    `stream.reset` event. A stream that starts without a full cursor sends a
+ *    `stream.open` event, so its client holds a cursor from the first moment: a drop
+ *    before the first real event then loses nothing.
+ * 2. Backlog and live events are read page by page, per channel in order; every event
+ *    carries as `id` the cursor of all channels after it.
+ * 3. While idle it waits on the feed (adaptive polling or a shared poller) and sends a
+ *    heartbeat comment when nothing was written for `heartbeatMs`.
+ * 4. It ends only between complete events: at `stopAt`, after the byte budget, or when
+ *    aborted. The client reconnects with the last id and loses nothing.
+ *
+ * Write errors propagate to the caller; nothing else is thrown once streaming began
+ * except failures of the feed itself, which the adapter reports by ending the stream.
+ */
+export async function runStreamSession(
+  options: StreamSessionOptions,
+  deps: StreamSessionDependencies,
+): Promise<StreamSummary> {
+  const { feed, clock, signal } = deps;
+  let bytes = 0;
+  let events = 0;
+  let lastWrite = clock();
+
+  const send = async (chunk: string): Promise<void> => {
+    bytes += utf8.encode(chunk).byteLength;
+    lastWrite = clock();
+    await deps.write(chunk);
+  };
+
+  const head =
+    (options.paddingBytes > 0 ? encodePadding(options.paddingBytes) : '') +
+    encodeRetry(options.retryMs);
+  await send(head);
+
+  const start = resolveStart(
+    options.channels,
+    options.resume,
+    await retainedRanges(feed, options.channels),
+  );
+  const positions = start.positions;
+  const cursor = () => encodeCursor(positions);
+
+  let resets = 0;
+  const sendReset = (reset: Reset) => {
+    resets += 1;
+    return send(encodeEvent({ id: cursor(), event: RESET_EVENT, data: JSON.stringify(reset) }));
+  };
+
+  for (const reset of start.resets) await sendReset(reset);
+  const resume = options.resume;
+  const covered =
+    resume.kind === 'cursor' && options.channels.every((c) => resume.positions.has(c));
+  if (!covered && start.resets.length === 0) {
+    await send(
+      encodeEvent({
+        id: cursor(),
+        event: OPEN_EVENT,
+        data: JSON.stringify({ channels: options.channels }),
+      }),
+    );
+  }
+
+  const stopReason = (): StopReason | undefined => {
+    if (signal.aborted) return 'aborted';
+    if (bytes >= options.byteBudget) return 'budget';
+    if (clock() >= options.stopAt) return 'time';
+    return undefined;
+  };
+
+  for (;;) {
+    let reason = stopReason();
+    if (reason !== undefined) return { events, bytes, resets, reason };
+
+    let pageFull = false;
+    for (const channel of options.channels) {
+      const after = positions.get(channel) ?? 0;
+      const page = await feed.read(channel, after, { limit: options.pageSize });
+      if (page.length === options.pageSize) pageFull = true;
+      const first = page[0];
+      if (first !== undefined && first.position !== after + 1) {
+        // The events in between expired while the stream was running: say so.
+        positions.set(channel, first.position - 1);
+        await sendReset({ channel, reason: 'expired', missed: first.position - 1 - after });
+      }
+      for (const event of page) {
+        positions.set(channel, event.position);
+        const id = cursor();
+        await send(
+          encodeEvent({
+            id,
+            event: options.envelope || event.event === 'message' ? undefined : event.event,
+            data: options.envelope ? JSON.stringify(envelopeOf(event, id)) : event.data,
+          }),
+        );
+        events += 1;
+        reason = stopReason();
+        if (reason !== undefined) return { events, bytes, resets, reason };
+      }
+    }
+    if (pageFull) continue;
+
+    const now = clock();
+    const heartbeatDue = lastWrite + options.heartbeatMs;
+    await feed.waitForNews(
+      positions,
+      Math.max(0, Math.min(heartbeatDue, options.stopAt) - now),
+      signal,
+    );
+    if (!signal.aborted && clock() >= lastWrite + options.heartbeatMs) {
+      await send(encodeComment(''));
+    }
+  }
+}

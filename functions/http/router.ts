@@ -1,0 +1,153 @@
+import type { EventFeed } from '../core/event-feed.js';
+import { runPoll } from '../core/poll.js';
+import { runStreamSession, stopTime } from '../core/stream-session.js';
+import { corsHeaders, preflightHeaders } from './cors.js';
+import { errorBody, HttpError, type HttpRequest, type HttpResponse } from './http-types.js';
+import type { SubscribeConfig } from './subscribe-config.js';
+import { parseSubscribeRequest, type SubscribeRequest } from './subscribe-request.js';
+
+/**
+ * Decides whether a request may read its channels (access control plugs in here).
+ * Resolves with the time the grant ends (ms since the epoch), if it ends; throws an
+ * {@link HttpError} 401 or 403 otherwise.
+ */
+export type Authorizer = (
+  request: HttpRequest,
+  channels: readonly string[],
+) => Promise<{ readonly notAfter?: number | undefined }>;
+
+export interface RouterDependencies {
+  readonly config: SubscribeConfig;
+  /** The feed for one request: a fresh polling feed in Lambda, a shared one in Node. */
+  readonly feed: () => EventFeed;
+  readonly clock: () => number;
+  readonly random: () => number;
+  /** @default every channel is public */
+  readonly authorize?: Authorizer;
+}
+
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-store, no-transform',
+  // nginx and some proxies buffer responses unless told not to.
+  'x-accel-buffering': 'no',
+};
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+};
+
+const allowAll: Authorizer = async () => ({});
+
+/**
+ * The routes of the subscribe side, shared by the Lambda and Node adapters:
+ * `GET /events` (SSE), `GET /poll` (JSON), CORS preflights, and JSON errors.
+ */
+export function createRouter(
+  deps: RouterDependencies,
+): (request: HttpRequest) => Promise<HttpResponse> {
+  const { config } = deps;
+  const authorize = deps.authorize ?? allowAll;
+
+  async function subscribe(
+    request: HttpRequest,
+  ): Promise<{ req: SubscribeRequest; notAfter?: number }> {
+    const req = parseSubscribeRequest(request, config);
+    const grant = await authorize(request, req.channels);
+    return { req, notAfter: grant.notAfter };
+  }
+
+  async function events(request: HttpRequest, cors: Record<string, string>): Promise<HttpResponse> {
+    const { req, notAfter } = await subscribe(request);
+    const feed = deps.feed();
+    return {
+      kind: 'stream',
+      status: 200,
+      headers: { ...STREAM_HEADERS, ...cors },
+      run: (write, signal) =>
+        runStreamSession(
+          {
+            channels: req.channels,
+            resume: req.resume,
+            envelope: req.envelope,
+            retryMs: config.retryMs,
+            heartbeatMs: config.heartbeatMs,
+            stopAt: stopTime({
+              now: deps.clock(),
+              lifetimeMs: config.lifetimeMs,
+              jitter: config.lifetimeJitter,
+              random: deps.random,
+              deadline: request.deadline,
+              deadlineMarginMs: config.deadlineMarginMs,
+              notAfter,
+            }),
+            byteBudget: config.byteBudget,
+            pageSize: config.pageSize,
+            paddingBytes: config.paddingBytes,
+          },
+          { feed, clock: deps.clock, write, signal },
+        ),
+    };
+  }
+
+  async function poll(request: HttpRequest, cors: Record<string, string>): Promise<HttpResponse> {
+    const { req, notAfter } = await subscribe(request);
+    // A long poll ends before the Lambda deadline and the token's expiry.
+    const limits = [req.waitMs];
+    if (request.deadline !== undefined) {
+      limits.push(request.deadline - config.deadlineMarginMs - deps.clock());
+    }
+    if (notAfter !== undefined) limits.push(notAfter - deps.clock());
+    const controller = new AbortController();
+    const result = await runPoll(
+      {
+        channels: req.channels,
+        resume: req.resume,
+        waitMs: Math.max(0, Math.min(...limits)),
+        limit: config.pollLimit,
+        maxBytes: config.pollMaxBytes,
+      },
+      { feed: deps.feed(), clock: deps.clock, signal: controller.signal },
+    );
+    return { kind: 'json', status: 200, headers: { ...JSON_HEADERS, ...cors }, body: result };
+  }
+
+  return async (request) => {
+    const cors = corsHeaders(request, config.corsOrigins);
+    try {
+      const route = request.path.replace(/\/+$/, '') || '/';
+      if (route !== '/events' && route !== '/poll') {
+        throw new HttpError(404, 'not_found', `no route for ${request.path}`);
+      }
+      if (request.method === 'OPTIONS') {
+        return {
+          kind: 'empty',
+          status: 204,
+          headers: preflightHeaders(request, config.corsOrigins),
+        };
+      }
+      if (request.method !== 'GET') {
+        throw new HttpError(
+          405,
+          'method_not_allowed',
+          `${request.method} is not allowed; use GET`,
+          {
+            allow: 'GET, OPTIONS',
+          },
+        );
+      }
+      return route === '/events' ? await events(request, cors) : await poll(request, cors);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        return {
+          kind: 'json',
+          status: error.status,
+          headers: { ...JSON_HEADERS, ...cors, ...error.headers },
+          body: errorBody(error.code, error.message),
+        };
+      }
+      throw error;
+    }
+  };
+}

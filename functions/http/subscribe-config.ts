@@ -1,0 +1,104 @@
+import { DEFAULT_RETENTION_MS } from '../core/event-log.js';
+import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../core/polling-feed.js';
+import {
+  ConfigError,
+  type Env,
+  fraction,
+  list,
+  nonNegativeInteger,
+  optionalString,
+  positiveInteger,
+} from '../env.js';
+import type { CorsOrigins } from './cors.js';
+
+/** Streams end by themselves after about this long (less jitter); clients reconnect. */
+export const STREAM_LIFETIME_MS = 5 * 60 * 1000;
+/** Up to this share of the lifetime is cut at random, so reconnects spread out. */
+export const STREAM_LIFETIME_JITTER = 0.2;
+/** Below CloudFront's 30 s origin read timeout and most proxies' idle timeouts. */
+export const HEARTBEAT_MS = 15_000;
+/** Stop this long before the Lambda deadline, to end on a complete event. */
+export const DEADLINE_MARGIN_MS = 10_000;
+/** Lambda streams the first 6 MB at full speed; stay under it. */
+export const STREAM_BYTE_BUDGET = 5 * 1024 * 1024;
+export const RETRY_MS = 1_000;
+export const PAGE_SIZE = 100;
+export const POLL_LIMIT = 100;
+/** Keeps a poll answer far below Lambda's 6 MB buffered-response limit. */
+export const POLL_MAX_BYTES = 4 * 1024 * 1024;
+export const MAX_WAIT_SECONDS = 20;
+export const MAX_CHANNELS = 16;
+
+export interface SubscribeConfig {
+  readonly retentionMs: number;
+  readonly lifetimeMs: number;
+  readonly lifetimeJitter: number;
+  readonly heartbeatMs: number;
+  readonly deadlineMarginMs: number;
+  readonly byteBudget: number;
+  readonly retryMs: number;
+  readonly paddingBytes: number;
+  readonly pageSize: number;
+  readonly pollMinMs: number;
+  readonly pollMaxMs: number;
+  readonly pollLimit: number;
+  readonly pollMaxBytes: number;
+  readonly maxWaitSeconds: number;
+  readonly maxChannels: number;
+  readonly corsOrigins: CorsOrigins;
+}
+
+export const DEFAULT_SUBSCRIBE_CONFIG: SubscribeConfig = {
+  retentionMs: DEFAULT_RETENTION_MS,
+  lifetimeMs: STREAM_LIFETIME_MS,
+  lifetimeJitter: STREAM_LIFETIME_JITTER,
+  heartbeatMs: HEARTBEAT_MS,
+  deadlineMarginMs: DEADLINE_MARGIN_MS,
+  byteBudget: STREAM_BYTE_BUDGET,
+  retryMs: RETRY_MS,
+  paddingBytes: 0,
+  pageSize: PAGE_SIZE,
+  pollMinMs: DEFAULT_POLL_MIN_MS,
+  pollMaxMs: DEFAULT_POLL_MAX_MS,
+  pollLimit: POLL_LIMIT,
+  pollMaxBytes: POLL_MAX_BYTES,
+  maxWaitSeconds: MAX_WAIT_SECONDS,
+  maxChannels: MAX_CHANNELS,
+  corsOrigins: [],
+};
+
+/**
+ * Reads the subscribe side's configuration from the environment (documented in
+ * README, "Configuration"). Every error names the variable.
+ */
+export function readSubscribeConfig(env: Env): SubscribeConfig {
+  const d = DEFAULT_SUBSCRIBE_CONFIG;
+  const cors = list(env, 'CORS_ORIGINS');
+  const config: SubscribeConfig = {
+    retentionMs: positiveInteger(env, 'RETENTION_SECONDS', d.retentionMs / 1000) * 1000,
+    lifetimeMs: positiveInteger(env, 'STREAM_LIFETIME_SECONDS', d.lifetimeMs / 1000) * 1000,
+    lifetimeJitter: fraction(env, 'STREAM_LIFETIME_JITTER', d.lifetimeJitter),
+    heartbeatMs: positiveInteger(env, 'HEARTBEAT_SECONDS', d.heartbeatMs / 1000) * 1000,
+    deadlineMarginMs: nonNegativeInteger(env, 'DEADLINE_MARGIN_MS', d.deadlineMarginMs),
+    byteBudget: positiveInteger(env, 'STREAM_BYTE_BUDGET', d.byteBudget),
+    retryMs: nonNegativeInteger(env, 'RETRY_MS', d.retryMs),
+    paddingBytes: nonNegativeInteger(env, 'PADDING_BYTES', d.paddingBytes),
+    pageSize: positiveInteger(env, 'PAGE_SIZE', d.pageSize),
+    pollMinMs: positiveInteger(env, 'POLL_MIN_MS', d.pollMinMs),
+    pollMaxMs: positiveInteger(env, 'POLL_MAX_MS', d.pollMaxMs),
+    pollLimit: positiveInteger(env, 'POLL_LIMIT', d.pollLimit),
+    pollMaxBytes: positiveInteger(env, 'POLL_MAX_BYTES', d.pollMaxBytes),
+    maxWaitSeconds: nonNegativeInteger(env, 'MAX_WAIT_SECONDS', d.maxWaitSeconds),
+    maxChannels: positiveInteger(env, 'MAX_CHANNELS', d.maxChannels),
+    corsOrigins: optionalString(env, 'CORS_ORIGINS')?.trim() === '*' ? '*' : cors,
+  };
+  if (config.pollMaxMs < config.pollMinMs) {
+    throw new ConfigError(
+      `environment variable POLL_MAX_MS (${config.pollMaxMs}) must be at least POLL_MIN_MS (${config.pollMinMs})`,
+    );
+  }
+  if (config.paddingBytes === 1) {
+    throw new ConfigError('environment variable PADDING_BYTES must be 0 or at least 2, got "1"');
+  }
+  return config;
+}
