@@ -31,14 +31,12 @@ export class PollInterval {
     this.#current = this.minMs;
   }
 
-  get current(): number {
-    return this.#current;
-  }
-
   /** The interval to wait next, given whether the last poll found news. */
   next(hadNews: boolean): number {
-    this.#current = hadNews ? this.minMs : Math.min(this.#current * 2, this.maxMs);
-    return this.#current;
+    if (hadNews) this.#current = this.minMs;
+    const wait = this.#current;
+    this.#current = Math.min(this.#current * 2, this.maxMs);
+    return wait;
   }
 }
 
