@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { SsePubSubStack } from '../lib/sse-pub-sub-stack.js';
 
 const app = new App();
@@ -11,5 +12,9 @@ new SsePubSubStack(app, 'SsePubSub', {
   // Environment-agnostic unless the CLI resolved an account and region.
   ...(account !== undefined && region !== undefined ? { env: { account, region } } : {}),
 });
+
+// AWS Solutions rules run at synth: any finding not acknowledged (with a reason, next to
+// the construct it concerns) fails `cdk synth` and lands in cdk.out's validation report.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
 app.synth();

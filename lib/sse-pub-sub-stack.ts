@@ -29,5 +29,9 @@ export class SsePubSubStack extends Stack {
       description: 'DynamoDB table holding the event log',
       value: this.pubSub.table.tableName,
     });
+    new CfnOutput(this, 'StreamUrl', {
+      description: 'Function URL subscribers connect to: GET /events (SSE) and GET /poll (JSON)',
+      value: this.pubSub.streamUrl,
+    });
   }
 }

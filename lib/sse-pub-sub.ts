@@ -1,16 +1,18 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/aws/event-log-table.js';
+import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../functions/core/polling-feed.js';
+import { HEARTBEAT_MS, STREAM_LIFETIME_MS } from '../functions/http/subscribe-config.js';
 
 /** Events stay readable for 24 hours unless configured otherwise. */
 export const DEFAULT_RETENTION = Duration.hours(24);
@@ -28,8 +30,35 @@ export const DEAD_LETTER_RETENTION = Duration.days(14);
  */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 
+/** Streams wait on DynamoDB polls and the network, not the CPU: the smallest size does. */
+export const DEFAULT_STREAM_MEMORY_MB = 128;
+/** Streams end by themselves after this long (less jitter); clients reconnect. */
+export const DEFAULT_STREAM_LIFETIME = Duration.millis(STREAM_LIFETIME_MS);
+/** Comments sent on a quiet stream so that proxies do not close it. */
+export const DEFAULT_HEARTBEAT_INTERVAL = Duration.millis(HEARTBEAT_MS);
+/** How often a stream polls the event log: `min` while events flow, backing off to `max`. */
+export const DEFAULT_POLL_INTERVAL: PollIntervalProps = {
+  min: Duration.millis(DEFAULT_POLL_MIN_MS),
+  max: Duration.millis(DEFAULT_POLL_MAX_MS),
+};
+/**
+ * The stream function's timeout is its stream lifetime plus this. The function stops
+ * `DEADLINE_MARGIN_MS` (10 s) before its deadline; the rest covers a cold start and the
+ * final write, so a stream ends cleanly instead of being cut by the timeout.
+ */
+export const STREAM_TIMEOUT_HEADROOM = Duration.seconds(60);
+/** Lambda's hard limit on one invocation, streaming or not. */
+export const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
+/**
+ * CloudFront's default origin read timeout, which applies between bytes of a streamed
+ * response: heartbeats must come more often.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html
+ */
+export const CLOUDFRONT_ORIGIN_READ_TIMEOUT = Duration.seconds(30);
+
 /** Paths are resolved from this module, so the construct works from any working directory. */
 const WRITER_ENTRY = fileURLToPath(new URL('../functions/writer.ts', import.meta.url));
+const STREAM_ENTRY = fileURLToPath(new URL('../functions/stream.ts', import.meta.url));
 
 /**
  * ESM bundles cannot call `require`, yet some CommonJS dependencies do (for Node
@@ -37,6 +66,32 @@ const WRITER_ENTRY = fileURLToPath(new URL('../functions/writer.ts', import.meta
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire as __ssePubSubCreateRequire } from 'node:module'; const require = __ssePubSubCreateRequire(import.meta.url);";
+
+/** Both functions bundle the same way: one minified ESM file with a source map. */
+const BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  // Bundle the AWS SDK rather than use the runtime's, to pin its version.
+  externalModules: [],
+  forceDockerBundling: false,
+};
+
+/** Bounds of the stream function's adaptive poll interval. */
+export interface PollIntervalProps {
+  /** Interval while events flow. Whole milliseconds, at least 1 ms. */
+  readonly min: Duration;
+  /** Interval a quiet channel backs off to. Whole milliseconds, at least `min`. */
+  readonly max: Duration;
+}
+
+/** A prop value that cannot work; thrown when the construct is built, naming the prop. */
+export class SsePubSubConfigError extends Error {
+  override readonly name = 'SsePubSubConfigError';
+}
 
 export interface SsePubSubProps {
   /**
@@ -62,7 +117,7 @@ export interface SsePubSubProps {
   readonly architecture?: lambda.Architecture;
 
   /**
-   * What happens to the event log table and the writer's log group when they leave
+   * What happens to the event log table and the functions' log groups when they leave
    * the stack. The queues hold only messages in flight and are always destroyed.
    *
    * @default RemovalPolicy.RETAIN
@@ -90,6 +145,68 @@ export interface SsePubSubProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Memory of the stream function, in MB. Streams are I/O bound; more memory buys CPU
+   * that they do not use.
+   *
+   * @default 128
+   */
+  readonly streamMemorySize?: number;
+
+  /**
+   * How long one stream stays open before it ends itself (less up to 20 % jitter, so
+   * that reconnects spread out); the client reconnects with `Last-Event-ID`. Lambda
+   * never learns that a client went away, so a stream is billed until it ends: keep
+   * this well below the 15-minute limit. The function's timeout is this plus 60 s.
+   * Whole seconds, at most 14 minutes.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly streamLifetime?: Duration;
+
+  /**
+   * How long a stream may stay silent before it sends a heartbeat comment. Must be
+   * below 30 s, CloudFront's origin read timeout between bytes. Whole seconds.
+   *
+   * @default Duration.seconds(15)
+   */
+  readonly heartbeatInterval?: Duration;
+
+  /**
+   * How often a stream polls the event log: every `min` while events flow, doubling
+   * up to `max` while the channel is quiet. An idle stream costs one read per `max`.
+   *
+   * @default { min: Duration.millis(200), max: Duration.seconds(1) }
+   */
+  readonly pollInterval?: PollIntervalProps;
+
+  /**
+   * Browser origins allowed to subscribe (`https://app.example.com`), or `['*']` for
+   * any. The function sets the CORS headers itself; the function URL has no CORS
+   * configuration of its own.
+   *
+   * @default - no cross-origin access
+   */
+  readonly corsOrigins?: string[];
+
+  /**
+   * Bytes of padding comment written when a stream opens, for proxies or clients that
+   * hold back small first writes. 0 (none) or at least 2.
+   *
+   * @default 0
+   */
+  readonly paddingBytes?: number;
+
+  /**
+   * Authentication of the stream function URL. `NONE` makes the URL public: the
+   * function checks subscribers' tokens itself. `AWS_IAM` requires SigV4-signed
+   * requests (for example from CloudFront with Origin Access Control); grant callers
+   * with {@link SsePubSub.grantStreamInvoke}.
+   *
+   * @default lambda.FunctionUrlAuthType.NONE
+   */
+  readonly streamAuthType?: lambda.FunctionUrlAuthType;
 }
 
 /**
@@ -97,6 +214,8 @@ export interface SsePubSubProps {
  * queue buffers the messages for the writer function, which appends each event to a
  * per-channel event log in DynamoDB. Messages that break the publishing contract go
  * to the dead-letter queue with a reason, as do messages that keep failing.
+ * Subscribers read the log through the stream function's URL ({@link SsePubSub.streamUrl}):
+ * `GET /events` as Server-Sent Events, `GET /poll` as JSON.
  */
 export class SsePubSub extends Construct {
   /** The event log: partition key `channel`, sort key `position`, TTL on `ttl`. */
@@ -109,6 +228,12 @@ export class SsePubSub extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** Appends the queue's messages to the event log. */
   public readonly writer: NodejsFunction;
+  /** Serves subscribers from the event log, streaming its response; reads only. */
+  public readonly streamFunction: NodejsFunction;
+  /** The stream function's URL, in `RESPONSE_STREAM` mode. */
+  public readonly functionUrl: lambda.FunctionUrl;
+  /** Where subscribers connect: the function URL, `https://….lambda-url.<region>.on.aws/`. */
+  public readonly streamUrl: string;
 
   constructor(scope: Construct, id: string, props: SsePubSubProps = {}) {
     super(scope, id);
@@ -121,10 +246,11 @@ export class SsePubSub extends Construct {
     const maxReceiveCount = props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
 
     if (retention.toSeconds() < 1) {
-      throw new Error(
+      throw new SsePubSubConfigError(
         `SsePubSub: retention must be at least 1 second, got ${retention.toHumanString()}`,
       );
     }
+    const stream = streamSettings(props);
 
     this.table = new dynamodb.Table(this, 'EventLog', {
       partitionKey: { name: TABLE_KEYS.partition, type: dynamodb.AttributeType.STRING },
@@ -187,17 +313,7 @@ export class SsePubSub extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'SsePubSub',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        // Bundle the AWS SDK rather than use the runtime's, to pin its version.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
+      bundling: BUNDLING,
     });
 
     // Least privilege, spelled out rather than granted through table.grantWriteData():
@@ -220,10 +336,200 @@ export class SsePubSub extends Construct {
     this.writer.addEventSource(
       new SqsEventSource(this.queue, { batchSize, reportBatchItemFailures: true }),
     );
+
+    const streamLogGroup = new logs.LogGroup(this, 'StreamLogGroup', {
+      retention: logRetention,
+      removalPolicy,
+    });
+    const streamRole = new iam.Role(this, 'StreamRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'SSE pub/sub stream: reads the event log',
+    });
+    streamLogGroup.grantWrite(streamRole);
+
+    this.streamFunction = new NodejsFunction(this, 'Stream', {
+      description: 'Serves SSE pub/sub subscribers from the event log (streamed response)',
+      entry: STREAM_ENTRY,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture,
+      memorySize: props.streamMemorySize ?? DEFAULT_STREAM_MEMORY_MB,
+      timeout: stream.timeout,
+      logGroup: streamLogGroup,
+      role: streamRole,
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        RETENTION_SECONDS: String(retention.toSeconds()),
+        STREAM_LIFETIME_SECONDS: String(stream.lifetimeSeconds),
+        HEARTBEAT_SECONDS: String(stream.heartbeatSeconds),
+        POLL_MIN_MS: String(stream.pollMinMs),
+        POLL_MAX_MS: String(stream.pollMaxMs),
+        PADDING_BYTES: String(stream.paddingBytes),
+        // Unset means no cross-origin access (an empty list).
+        ...(stream.corsOrigins === undefined ? {} : { CORS_ORIGINS: stream.corsOrigins }),
+        POWERTOOLS_SERVICE_NAME: 'sse-pubsub-stream',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: BUNDLING,
+    });
+
+    // Least privilege: subscribers only read. GetItem for a channel's head, Query for
+    // its events; no writes, and no Scan.
+    this.streamFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        resources: [this.table.tableArn],
+      }),
+    );
+
+    // No URL-level CORS: the function answers preflights and sets the headers itself,
+    // from CORS_ORIGINS, so that local runs and Lambda behave the same.
+    this.functionUrl = this.streamFunction.addFunctionUrl({
+      authType: props.streamAuthType ?? lambda.FunctionUrlAuthType.NONE,
+      invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+    });
+    this.streamUrl = this.functionUrl.url;
+
+    this.acknowledgeRuleFindings();
   }
 
   /** Lets `grantee` publish events to the topic. */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
     return this.topic.grantPublish(grantee);
   }
+
+  /**
+   * Lets `grantee` call the stream function URL when it uses `AWS_IAM` auth (both
+   * `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` via the URL).
+   */
+  public grantStreamInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.functionUrl.grantInvokeUrl(grantee);
+  }
+
+  /**
+   * Rule findings (cdk-nag `AwsSolutions`) that are deliberate in this design, each
+   * acknowledged on the construct it concerns, with its reason. Acknowledgments are
+   * construct metadata from aws-cdk-lib itself: apps without cdk-nag ignore them.
+   */
+  private acknowledgeRuleFindings(): void {
+    for (const fn of [this.writer, this.streamFunction]) {
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason:
+          'The runtime is pinned to nodejs22.x by design: the bundle targets node22 and the ' +
+          'handlers are tested on Node 22. nodejs22.x is a supported Lambda runtime; moving ' +
+          'to a newer one is a deliberate upgrade of runtime, bundle target and tests together.',
+      });
+    }
+  }
+}
+
+interface StreamSettings {
+  readonly timeout: Duration;
+  readonly lifetimeSeconds: number;
+  readonly heartbeatSeconds: number;
+  readonly pollMinMs: number;
+  readonly pollMaxMs: number;
+  readonly paddingBytes: number;
+  readonly corsOrigins: string | undefined;
+}
+
+/** The stream function's settings from the props, validated; errors name the prop. */
+function streamSettings(props: SsePubSubProps): StreamSettings {
+  const lifetime = props.streamLifetime ?? DEFAULT_STREAM_LIFETIME;
+  const heartbeat = props.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+  const poll = props.pollInterval ?? DEFAULT_POLL_INTERVAL;
+  const paddingBytes = props.paddingBytes ?? 0;
+
+  const lifetimeSeconds = wholeUnits(
+    lifetime.toSeconds({ integral: false }),
+    'streamLifetime',
+    'seconds',
+  );
+  const maxLifetimeSeconds = LAMBDA_MAX_TIMEOUT.toSeconds() - STREAM_TIMEOUT_HEADROOM.toSeconds();
+  if (lifetimeSeconds < 1 || lifetimeSeconds > maxLifetimeSeconds) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: streamLifetime must be from 1 second to ${Duration.seconds(maxLifetimeSeconds).toHumanString()} ` +
+        `(the function's timeout is the lifetime plus ${STREAM_TIMEOUT_HEADROOM.toHumanString()}, ` +
+        `and Lambda allows at most ${LAMBDA_MAX_TIMEOUT.toHumanString()}), got ${lifetime.toHumanString()}`,
+    );
+  }
+
+  const heartbeatSeconds = wholeUnits(
+    heartbeat.toSeconds({ integral: false }),
+    'heartbeatInterval',
+    'seconds',
+  );
+  if (heartbeatSeconds < 1 || heartbeatSeconds >= CLOUDFRONT_ORIGIN_READ_TIMEOUT.toSeconds()) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: heartbeatInterval must be at least 1 second and below ${CLOUDFRONT_ORIGIN_READ_TIMEOUT.toHumanString()} ` +
+        `(CloudFront's origin read timeout between bytes), got ${heartbeat.toHumanString()}`,
+    );
+  }
+
+  const pollMinMs = wholeUnits(
+    poll.min.toMilliseconds({ integral: false }),
+    'pollInterval.min',
+    'milliseconds',
+  );
+  const pollMaxMs = wholeUnits(
+    poll.max.toMilliseconds({ integral: false }),
+    'pollInterval.max',
+    'milliseconds',
+  );
+  if (pollMinMs < 1 || pollMaxMs < pollMinMs) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: pollInterval needs 1 ms ≤ min ≤ max, got min ${poll.min.toHumanString()} and max ${poll.max.toHumanString()}`,
+    );
+  }
+
+  if (!Number.isSafeInteger(paddingBytes) || paddingBytes < 0 || paddingBytes === 1) {
+    // A comment is at least ":\n": one byte of padding cannot be written.
+    throw new SsePubSubConfigError(
+      `SsePubSub: paddingBytes must be 0 or an integer of at least 2, got ${paddingBytes}`,
+    );
+  }
+
+  return {
+    timeout: Duration.seconds(lifetimeSeconds + STREAM_TIMEOUT_HEADROOM.toSeconds()),
+    lifetimeSeconds,
+    heartbeatSeconds,
+    pollMinMs,
+    pollMaxMs,
+    paddingBytes,
+    corsOrigins: corsOriginsVariable(props.corsOrigins),
+  };
+}
+
+function wholeUnits(value: number, prop: string, unit: string): number {
+  if (!Number.isSafeInteger(value)) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: ${prop} must be whole ${unit}, got ${value} ${unit}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * CORS_ORIGINS is comma-separated, and `*` means any origin only when it stands alone;
+ * an origin is a scheme and host (and port), without path or trailing slash.
+ */
+function corsOriginsVariable(origins: readonly string[] | undefined): string | undefined {
+  if (origins === undefined || origins.length === 0) return undefined;
+  if (origins.includes('*')) {
+    if (origins.length > 1) {
+      throw new SsePubSubConfigError(
+        `SsePubSub: corsOrigins may be ['*'] or a list of origins, not both, got ${JSON.stringify(origins)}`,
+      );
+    }
+    return '*';
+  }
+  for (const origin of origins) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s,/]+$/i.test(origin)) {
+      throw new SsePubSubConfigError(
+        `SsePubSub: corsOrigins entries must be origins like "https://app.example.com" (no path, comma or space), got ${JSON.stringify(origin)}`,
+      );
+    }
+  }
+  return origins.join(',');
 }

@@ -1,52 +1,30 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { TTL_ATTRIBUTE } from '../../functions/aws/event-log-table.js';
-import { SsePubSub, type SsePubSubProps } from '../../lib/sse-pub-sub.js';
 import { SsePubSubStack } from '../../lib/sse-pub-sub-stack.js';
-
-/** A fresh app that skips bundling: these tests read the template, not the bundle. */
-function newApp(): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-}
-
-function buildConstruct(props?: SsePubSubProps): { stack: Stack; pubSub: SsePubSub } {
-  const stack = new Stack(newApp(), 'TestStack');
-  return { stack, pubSub: new SsePubSub(stack, 'PubSub', props) };
-}
-
-function synthConstruct(props?: SsePubSubProps): Template {
-  return Template.fromStack(buildConstruct(props).stack);
-}
-
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+import {
+  actionsOf,
+  buildConstruct,
+  newApp,
+  roleActions,
+  roleStatements,
+  type Statement,
+  synthConstruct,
+} from './template-helpers.js';
 
 /** Every action the writer's role policies allow, flattened. */
 function writerActions(template: Template): string[] {
-  const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^PubSubWriterRole') }] },
-  });
-  return Object.values(policies).flatMap((policy) =>
-    (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap((statement) =>
-      Array.isArray(statement.Action) ? statement.Action : [statement.Action],
-    ),
-  );
+  return roleActions(template, 'PubSubWriterRole');
 }
 
 /** Statements of the writer's role policies that allow one of `prefix`'s actions. */
 function writerStatements(template: Template, prefix: string): Statement[] {
-  const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^PubSubWriterRole') }] },
-  });
-  return Object.values(policies)
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
-    .filter((statement) =>
-      (Array.isArray(statement.Action) ? statement.Action : [statement.Action]).some((action) =>
-        action.startsWith(prefix),
-      ),
-    );
+  return roleStatements(template, 'PubSubWriterRole').filter((statement) =>
+    actionsOf(statement).some((action) => action.startsWith(prefix)),
+  );
 }
 
 describe('Construct: SsePubSub', () => {
@@ -157,8 +135,8 @@ describe('Construct: SsePubSub', () => {
     // Act
     const template = synthConstruct();
 
-    // Assess
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+    // Assess: the writer and the stream function.
+    template.resourceCountIs('AWS::Lambda::Function', 2);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
@@ -328,7 +306,7 @@ describe('Construct: SsePubSub', () => {
 });
 
 describe('Stack: SsePubSubStack', () => {
-  it('nests the construct under the stable id PubSub and outputs the topic ARN and table name', () => {
+  it('nests the construct under the stable id PubSub and outputs the topic ARN, table name and stream URL', () => {
     // Act
     const stack = new SsePubSubStack(newApp(), 'SsePubSub');
     const template = Template.fromStack(stack);
@@ -337,5 +315,18 @@ describe('Stack: SsePubSubStack', () => {
     expect(stack.pubSub.node.id).toBe('PubSub');
     template.hasOutput('TopicArn', { Value: { Ref: Match.stringLikeRegexp('^PubSubTopic') } });
     template.hasOutput('TableName', { Value: { Ref: Match.stringLikeRegexp('^PubSubEventLog') } });
+    template.hasOutput('StreamUrl', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PubSubStreamFunctionUrl'), 'FunctionUrl'] },
+    });
+  });
+
+  it('passes the construct props through', () => {
+    // Act
+    const stack = new SsePubSubStack(newApp(), 'SsePubSub', {
+      pubSub: { streamAuthType: lambda.FunctionUrlAuthType.AWS_IAM },
+    });
+
+    // Assess
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
   });
 });
