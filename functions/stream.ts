@@ -1,0 +1,42 @@
+/**
+ * Lambda entry point of the subscribe side: a function URL in `RESPONSE_STREAM` mode
+ * serving `GET /events` (Server-Sent Events) and `GET /poll` (JSON) from the DynamoDB
+ * event log. Configuration: TABLE_NAME plus `readSubscribeConfig` (README,
+ * "Configuration"), read once at cold start; a bad value fails the first invocation
+ * with a message naming the variable.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBEventLog } from './aws/dynamodb-event-log.js';
+import { createStreamingHandler, streamify } from './aws/lambda-http-adapter.js';
+import { PollingFeed } from './core/polling-feed.js';
+import { requiredString } from './env.js';
+import { createRouter } from './http/router.js';
+import { readSubscribeConfig } from './http/subscribe-config.js';
+
+const config = readSubscribeConfig(process.env);
+const tableName = requiredString(process.env, 'TABLE_NAME');
+const logger = new Logger();
+
+const eventLog = new DynamoDBEventLog({
+  client: new DynamoDBClient({}),
+  tableName,
+  retentionMs: config.retentionMs,
+});
+
+const router = createRouter({
+  config,
+  // One invocation serves one request, so each request polls the log on its own.
+  feed: () => new PollingFeed(eventLog, { minMs: config.pollMinMs, maxMs: config.pollMaxMs }),
+  clock: Date.now,
+  random: Math.random,
+});
+
+export const handler = streamify(
+  createStreamingHandler(router, {
+    log: {
+      info: (message, fields) => logger.info(message, fields),
+      error: (message, fields) => logger.error(message, fields),
+    },
+  }),
+);
