@@ -30,6 +30,11 @@ const router = createRouter({
   feed: () => new PollingFeed(eventLog, { minMs: config.pollMinMs, maxMs: config.pollMaxMs }),
   clock: Date.now,
   random: Math.random,
+  onError: (error, request) =>
+    logger.error('request failed', {
+      error: error instanceof Error ? error : String(error),
+      path: request.path,
+    }),
 });
 
 export const handler = streamify(

@@ -172,6 +172,7 @@ function setup(options: Setup = {}) {
     clock: () => Date.now(),
     random: () => 0,
     authorize: options.authorize,
+    onError: (error) => log.error('request failed', { error }),
   });
   const handler = createStreamingHandler(router, { log, clock: () => Date.now() });
   return { eventLog, log, router, handler };
@@ -453,7 +454,7 @@ describe('Function: createStreamingHandler', () => {
     },
   );
 
-  it('answers a router failure before streaming with a 500 JSON and logs the real error', async () => {
+  it('answers a failure inside the routes with a 500 JSON and logs the real error', async () => {
     // Prepare
     const { handler, log } = setup({
       authorize: async () => {

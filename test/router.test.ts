@@ -121,6 +121,27 @@ describe('Function: createRouter', () => {
       },
     );
 
+    it('turns an unexpected error into a 500 JSON with CORS headers, and reports it', async () => {
+      const seen: unknown[] = [];
+      const failure = new Error('store down');
+      const response = json(
+        await createRouter({
+          config,
+          feed: () => new PollingFeed(log),
+          clock: Date.now,
+          random: () => 0,
+          authorize: async () => {
+            throw failure;
+          },
+          onError: (error) => seen.push(error),
+        })(request('/poll?channel=a', { headers: { origin: 'https://app.example' } })),
+      );
+      expect(response.status).toBe(500);
+      expect(response.body).toEqual({ error: { code: 'internal', message: 'internal error' } });
+      expect(response.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(seen).toEqual([failure]);
+    });
+
     it('prefers the Last-Event-ID header over the query parameter', async () => {
       const response = json(
         await route(

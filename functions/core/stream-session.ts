@@ -117,8 +117,10 @@ export async function retainedRanges(
  * 4. It ends only between complete events: at `stopAt`, after the byte budget, or when
  *    aborted. The client reconnects with the last id and loses nothing.
  *
- * Write errors propagate to the caller; nothing else is thrown once streaming began
- * except failures of the feed itself, which the adapter reports by ending the stream.
+ * Write errors and failures of the feed propagate to the caller once streaming began:
+ * the Node adapter then destroys the response, and the Lambda adapter rethrows so that
+ * the runtime ends the response with its error trailers. Either way the client
+ * reconnects with its last id.
  */
 export async function runStreamSession(
   options: StreamSessionOptions,

@@ -13,6 +13,8 @@ export interface HttpRequest {
   readonly headers: Readonly<Record<string, string | undefined>>;
   /** When the host will stop this request (Lambda's deadline), ms since the epoch. */
   readonly deadline?: number | undefined;
+  /** Aborts when the client goes away, where the host can tell (Node, not Lambda). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export type HttpHeaders = Record<string, string>;

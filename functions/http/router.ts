@@ -24,6 +24,8 @@ export interface RouterDependencies {
   readonly random: () => number;
   /** @default every channel is public */
   readonly authorize?: Authorizer;
+  /** Told of an unexpected error before it becomes a 500 answer (log it here). */
+  readonly onError?: (error: unknown, request: HttpRequest) => void;
 }
 
 const STREAM_HEADERS = {
@@ -99,7 +101,6 @@ export function createRouter(
       limits.push(request.deadline - config.deadlineMarginMs - deps.clock());
     }
     if (notAfter !== undefined) limits.push(notAfter - deps.clock());
-    const controller = new AbortController();
     const result = await runPoll(
       {
         channels: req.channels,
@@ -108,7 +109,11 @@ export function createRouter(
         limit: config.pollLimit,
         maxBytes: config.pollMaxBytes,
       },
-      { feed: deps.feed(), clock: deps.clock, signal: controller.signal },
+      {
+        feed: deps.feed(),
+        clock: deps.clock,
+        signal: request.signal ?? new AbortController().signal,
+      },
     );
     return { kind: 'json', status: 200, headers: { ...JSON_HEADERS, ...cors }, body: result };
   }
@@ -147,7 +152,15 @@ export function createRouter(
           body: errorBody(error.code, error.message),
         };
       }
-      throw error;
+      // Answer with the CORS headers too, or a browser sees an opaque CORS failure
+      // instead of the 500.
+      deps.onError?.(error, request);
+      return {
+        kind: 'json',
+        status: 500,
+        headers: { ...JSON_HEADERS, ...cors },
+        body: errorBody('internal', 'internal error'),
+      };
     }
   };
 }
