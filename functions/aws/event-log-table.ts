@@ -9,7 +9,8 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * - the channel head: (channel, 0) with `last`, the highest position assigned, and
  *   `lastTime`, the newest event time (so times never decrease along a channel);
  * - a dedupe marker: (`<channel>#<dedupeKey>`, 0) with `target`, the position the key
- *   was stored at. `#` cannot occur in a channel name, so markers never collide with
+ *   was stored at, the event's `expiresAt` and `ttl`, and `appendId` (which append call
+ *   wrote it). `#` cannot occur in a channel name, so markers never collide with
  *   channels.
  */
 export const TABLE_KEYS = { partition: 'channel', sort: 'position' } as const;
