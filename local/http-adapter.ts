@@ -116,8 +116,9 @@ async function serve(
 ): Promise<void> {
   let request: HttpRequest;
   let response: HttpResponse;
+  const signal = watchConnection(req, res);
   try {
-    request = toHttpRequest(req);
+    request = { ...toHttpRequest(req), signal };
   } catch {
     // A request line Node accepted but a URL parser does not.
     writeJson(res, 400, JSON_ERROR_HEADERS, errorBody('invalid_request', 'malformed URL'));
@@ -141,7 +142,7 @@ async function serve(
     }
     return;
   }
-  await stream(res, req, response, request, onError);
+  await stream(res, response, request, onError);
 }
 
 function writeJson(res: ServerResponse, status: number, headers: HttpHeaders, body: unknown): void {
@@ -153,24 +154,13 @@ function writeJson(res: ServerResponse, status: number, headers: HttpHeaders, bo
 
 async function stream(
   res: ServerResponse,
-  req: IncomingMessage,
   response: Extract<HttpResponse, { kind: 'stream' }>,
   request: HttpRequest,
   onError: (error: unknown, request: HttpRequest) => void,
 ): Promise<void> {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  // An unfinished response closes when its connection does (client gone, or the server
-  // shutting down); the socket is watched too in case the response was never attached.
-  // Not `req`'s own 'close': since Node 16 it also fires as soon as the request body has
-  // been read, which would end every stream whose request was drained.
-  const socket = req.socket;
-  res.once('close', abort);
-  socket.once('close', abort);
-  if (res.destroyed || socket.destroyed) abort();
-
+  const signal = request.signal ?? new AbortController().signal;
   const write = (chunk: string): Promise<void> | undefined => {
-    if (controller.signal.aborted || res.destroyed || res.writableEnded) return undefined;
+    if (signal.aborted || res.destroyed || res.writableEnded) return undefined;
     if (res.write(chunk)) return undefined;
     return new Promise<void>((resolve) => {
       const done = (): void => {
@@ -186,17 +176,34 @@ async function stream(
   try {
     res.writeHead(response.status, response.headers);
     res.flushHeaders();
-    await response.run(write, controller.signal);
+    await response.run(write, signal);
     if (!res.destroyed) res.end();
   } catch (error) {
-    if (!controller.signal.aborted) onError(error, request);
+    if (!signal.aborted) onError(error, request);
     // Headers are gone already: breaking the connection is the only way to say "failed",
     // and the client's answer (reconnect with its last id) is the right one.
     res.destroy();
-  } finally {
+  }
+}
+
+/**
+ * Aborts when the client goes away: an unfinished response closes when its connection
+ * does (client gone, or the server shutting down); the socket is watched too in case the
+ * response was never attached. Not `req`'s own 'close': since Node 16 it also fires as
+ * soon as the request body has been read, which would end every stream.
+ */
+function watchConnection(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  const socket = req.socket;
+  const abort = (): void => {
+    controller.abort();
     res.off('close', abort);
     socket.off('close', abort);
-  }
+  };
+  res.once('close', abort);
+  socket.once('close', abort);
+  if (res.destroyed || socket.destroyed) abort();
+  return controller.signal;
 }
 
 export interface SubscribeServerOptions {

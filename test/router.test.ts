@@ -257,6 +257,28 @@ describe('Function: createRouter', () => {
       expect(seen).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
     });
 
+    it('gives a busy channel the room quiet channels leave in one answer', async () => {
+      config = { ...config, pollLimit: 100 };
+      await log.append(
+        'busy',
+        Array.from({ length: 300 }, (_, i) => ({
+          event: 'message',
+          data: `b${i}`,
+          dedupeKey: `b${i}`,
+        })),
+      );
+      await publish('quiet', 'q1');
+      const query = ['busy', 'quiet', 'q2', 'q3'].map((c) => `channel=${c}`).join('&');
+      const body = json(await route(request(`/poll?${query}&cursor=earliest`))).body as {
+        events: { channel: string; data: string }[];
+      };
+      expect(body.events.length).toBe(100);
+      expect(body.events.filter((e) => e.channel === 'quiet').map((e) => e.data)).toEqual(['q1']);
+      expect(body.events.filter((e) => e.channel === 'busy').map((e) => e.data)).toEqual(
+        Array.from({ length: 99 }, (_, i) => `b${i}`),
+      );
+    });
+
     it('answers a long poll as soon as an event arrives', async () => {
       const first = json(await route(request('/poll?channel=a'))).body as { cursor: string };
       const started = Date.now();

@@ -44,12 +44,14 @@ export async function runPoll(options: PollOptions, deps: PollDependencies): Pro
   const { positions } = start;
   const resets = [...start.resets];
   const events: EnvelopedEvent[] = [];
-  const share = Math.max(1, Math.ceil(options.limit / options.channels.length));
   let bytes = 0;
 
-  const collect = async (): Promise<void> => {
+  /** One pass: every channel gets a fair share of the room left. */
+  const pass = async (): Promise<boolean> => {
+    let more = false;
+    const share = Math.max(1, Math.ceil((options.limit - events.length) / options.channels.length));
     for (const channel of options.channels) {
-      if (events.length >= options.limit || bytes >= options.maxBytes) return;
+      if (events.length >= options.limit || bytes >= options.maxBytes) return false;
       const after = positions.get(channel) ?? 0;
       const limit = Math.min(share, options.limit - events.length);
       const page = await feed.read(channel, after, { limit });
@@ -59,12 +61,19 @@ export async function runPoll(options: PollOptions, deps: PollDependencies): Pro
         resets.push({ channel, reason: 'expired', missed: first.position - 1 - after });
       }
       for (const event of page) {
-        if (bytes >= options.maxBytes) break;
+        if (bytes >= options.maxBytes) return false;
         positions.set(channel, event.position);
         events.push(envelopeOf(event, encodeCursor(positions)));
         bytes += utf8.encode(event.data).byteLength;
       }
+      if (page.length === limit) more = true;
     }
+    return more;
+  };
+
+  /** Passes until the answer is full or no channel has more (a busy channel may use what quiet ones left). */
+  const collect = async (): Promise<void> => {
+    while ((await pass()) && events.length < options.limit && bytes < options.maxBytes) {}
   };
 
   await collect();
