@@ -82,7 +82,15 @@ export async function startDynamoDBLocal(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // If this process dies without stop(), take the database process with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      process.off('exit', killOnExit);
+      resolve(code);
+    }),
+  );
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (error) =>
       reject(new Error(`DynamoDB Local could not start: ${error.message}`)),

@@ -213,6 +213,8 @@ export interface SubscribeServerOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;
   readonly onError?: (error: unknown, request: HttpRequest) => void;
+  /** Listeners for other exact paths on the same port (the local stack's `/sns`, `/`). */
+  readonly handlers?: Readonly<Record<string, RequestListener>>;
 }
 
 export interface SubscribeServer {
@@ -234,7 +236,13 @@ export async function startSubscribeServer(
     options.router,
     options.onError === undefined ? {} : { onError: options.onError },
   );
-  const server = createServer(listener);
+  const handlers = options.handlers ?? {};
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    const handler = Object.hasOwn(handlers, path) ? handlers[path] : undefined;
+    if (handler !== undefined) handler(req, res);
+    else listener(req, res);
+  });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,51 @@
+/**
+ * `npm start`: the whole system on this machine (see README, "Local stack").
+ * Environment: PORT (8787), HOST (127.0.0.1), DATA_DIR (.data), plus the variables the
+ * Lambda functions read.
+ */
+import { JavaMissingError } from './dynamodb-local.js';
+import { startLocalStack } from './stack.js';
+
+async function main(): Promise<void> {
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    stack = await startLocalStack();
+  } catch (error) {
+    if (error instanceof JavaMissingError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
+      console.error(`${error.message}: another process uses the port; set PORT to use another.`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  console.log(`Local stack ready: ${stack.url}`);
+  console.log(`  Topic ARN:  ${stack.topicArn}`);
+  console.log(`  SNS:        ${stack.url}/sns   (SNSClient endpoint)`);
+  console.log(`  Stream:     ${stack.url}/events?channel=demo`);
+  console.log(`  Poll:       ${stack.url}/poll?channel=demo`);
+  console.log(`  Demo page:  ${stack.url}/`);
+  console.log(`  DynamoDB:   ${stack.dynamoEndpoint}   (DynamoDB Local)`);
+  console.log('Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${signal}: stopping…`);
+    stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('stop failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+await main();

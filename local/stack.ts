@@ -1,0 +1,141 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
+import { eventLogTableDefinition } from '../functions/aws/event-log-table.js';
+import { SharedFeed } from '../functions/core/shared-feed.js';
+import { type Env, optionalString } from '../functions/env.js';
+import { createRouter } from '../functions/http/router.js';
+import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
+import { processBatch, type WriterLog } from '../functions/writer/process-batch.js';
+import { DeadLetterFile, DeadLetterMemory } from './dead-letter-file.js';
+import { startDynamoDBLocal } from './dynamodb-local.js';
+import { startSubscribeServer } from './http-adapter.js';
+import { DEFAULT_LOCAL_TOPIC_ARN, startLocalSns } from './sns/local-sns.js';
+import { ensureTable } from './tables.js';
+
+export interface LocalStackOptions {
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /** Where data lives across restarts. @default `.data` */
+  readonly dataDir?: string;
+  /** Keep nothing on disk (tests). @default false */
+  readonly inMemory?: boolean;
+  /** The same variables the Lambda functions read (README, "Configuration"). */
+  readonly env?: Env;
+  /** Log lines; @default one line per entry on stderr */
+  readonly log?: WriterLog;
+}
+
+export interface LocalStack {
+  readonly url: string;
+  readonly topicArn: string;
+  readonly dynamoEndpoint: string;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8787;
+const DEMO_PAGE = new URL('./demo/index.html', import.meta.url);
+
+/** Human-readable log lines for a terminal. */
+export const consoleLog: WriterLog = {
+  info: (message, fields) => console.error(`${message} ${JSON.stringify(fields)}`),
+  error: (message, fields) => console.error(`ERROR ${message} ${JSON.stringify(fields)}`),
+};
+
+/**
+ * The whole system on one machine: DynamoDB Local as the store, the writer behind an
+ * SNS-compatible endpoint (`POST /sns`), the subscribe routes (`/events`, `/poll`) and
+ * the demo page (`/`), all on one port. The handlers are the ones Lambda runs.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = { ...process.env, ...options.env };
+  const log = options.log ?? consoleLog;
+  const dataDir = options.dataDir ?? optionalString(env, 'DATA_DIR') ?? '.data';
+  const config = readSubscribeConfig({ CORS_ORIGINS: '*', ...env });
+  const tableName = optionalString(env, 'TABLE_NAME') ?? 'sse-pubsub-events';
+  const topicArn = optionalString(env, 'TOPIC_ARN') ?? DEFAULT_LOCAL_TOPIC_ARN;
+
+  const dynamo = await startDynamoDBLocal({
+    dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
+  });
+  const stops: (() => Promise<void> | void)[] = [() => dynamo.stop()];
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => {
+    stopping ??= (async () => {
+      for (const stop of [...stops].reverse()) await stop();
+    })();
+    return stopping;
+  };
+
+  try {
+    await ensureTable(dynamo.client, eventLogTableDefinition(tableName));
+    const eventLog = new DynamoDBEventLog({
+      client: dynamo.client,
+      tableName,
+      retentionMs: config.retentionMs,
+    });
+    const feed = new SharedFeed(eventLog, {
+      interval: { minMs: config.pollMinMs, maxMs: config.pollMaxMs },
+      retentionMs: config.retentionMs,
+      onError: (error, channel) =>
+        log.error('event log read failed', { channel, error: String(error) }),
+    });
+    stops.push(() => feed.close());
+
+    const deadLetters = options.inMemory
+      ? new DeadLetterMemory()
+      : new DeadLetterFile(join(dataDir, 'dead-letters.jsonl'));
+    const sns = await startLocalSns({
+      client: dynamo.client,
+      tableName: `${tableName}-outbox`,
+      topicArn,
+      deliver: (records) =>
+        processBatch(records, {
+          eventLog,
+          deadLetters,
+          log,
+          metrics: { rejected() {}, appended() {}, duplicates() {}, failed() {} },
+          maxPayloadBytes: Number(optionalString(env, 'MAX_PAYLOAD_BYTES') ?? 262_144),
+        }),
+      log,
+    });
+    stops.push(() => sns.stop());
+
+    const router = createRouter({
+      config,
+      feed: () => feed,
+      clock: Date.now,
+      random: Math.random,
+      onError: (error, request) =>
+        log.error('request failed', { path: request.path, error: String(error) }),
+    });
+    const demoPage = (await readFile(DEMO_PAGE, 'utf8')).replaceAll('%TOPIC_ARN%', topicArn);
+    const server = await startSubscribeServer({
+      router,
+      port: options.port ?? Number(optionalString(env, 'PORT') ?? DEFAULT_PORT),
+      host: options.host ?? optionalString(env, 'HOST') ?? '127.0.0.1',
+      handlers: {
+        '/sns': sns.handle,
+        '/sns/': sns.handle,
+        '/': (req, res) => {
+          if (req.method !== 'GET' && req.method !== 'HEAD') {
+            res.writeHead(405, { allow: 'GET' }).end();
+            return;
+          }
+          res.writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            'cache-control': 'no-store',
+          });
+          res.end(req.method === 'HEAD' ? undefined : demoPage);
+        },
+      },
+    });
+    stops.push(() => server.close());
+    return { url: server.url, topicArn, dynamoEndpoint: dynamo.endpoint, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
