@@ -8,9 +8,10 @@ import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
 import { processBatch, type WriterLog } from '../functions/writer/process-batch.js';
 import { DeadLetterFile, DeadLetterMemory } from './dead-letter-file.js';
+import { DEFAULT_LOCAL_TOPIC_ARN, DEFAULT_PORT } from './defaults.js';
 import { startDynamoDBLocal } from './dynamodb-local.js';
 import { startSubscribeServer } from './http-adapter.js';
-import { DEFAULT_LOCAL_TOPIC_ARN, startLocalSns } from './sns/local-sns.js';
+import { startLocalSns } from './sns/local-sns.js';
 import { ensureTable } from './tables.js';
 
 export interface LocalStackOptions {
@@ -35,7 +36,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_PORT = 8787;
 const DEMO_PAGE = new URL('./demo/index.html', import.meta.url);
 
 /** Human-readable log lines for a terminal. */

@@ -20,7 +20,8 @@ import {
   type Rejection,
 } from '../functions/writer/process-batch.js';
 import { parseSnsEnvelope } from '../functions/writer/sns-envelope.js';
-import { DEFAULT_LOCAL_TOPIC_ARN, type LocalSns, startLocalSns } from '../local/sns/local-sns.js';
+import { DEFAULT_LOCAL_TOPIC_ARN } from '../local/defaults.js';
+import { type LocalSns, startLocalSns } from '../local/sns/local-sns.js';
 import {
   type Deliver,
   Deliverer,

@@ -4,6 +4,7 @@
  * endpoint.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_LOCAL_TOPIC_ARN } from '../defaults.js';
 import {
   type Deliver,
   Deliverer,
@@ -14,9 +15,6 @@ import {
 } from './outbox.js';
 import { createSnsEndpoint, type SnsEndpoint } from './sns-endpoint.js';
 import { parseTopicArn } from './validate.js';
-
-/** The topic ARN the local stack serves unless configured otherwise. */
-export const DEFAULT_LOCAL_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:sse-pubsub-local';
 
 export interface LocalSnsOptions {
   readonly client: DynamoDBClient;

@@ -1,0 +1,311 @@
+/**
+ * The command line, parsed and resolved against the environment: pure (no I/O), so that
+ * every rule below is tested without a process. Parsing uses node:util `parseArgs` in
+ * strict mode; anything it refuses, and every value that cannot work, becomes a
+ * {@link UsageError} (exit code 2) carrying the usage text to show.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_LOCAL_BASE_URL, DEFAULT_LOCAL_TOPIC_ARN } from '../local/defaults.js';
+
+/** Where `npm start` serves everything by default (DESIGN.md, "Local stack"). */
+export const LOCAL_BASE_URL = DEFAULT_LOCAL_BASE_URL;
+export const LOCAL_SNS_ENDPOINT = `${LOCAL_BASE_URL}/sns`;
+export const LOCAL_TOPIC_ARN = DEFAULT_LOCAL_TOPIC_ARN;
+
+/** How the tool is started; shown in usage lines. */
+const PROG = 'npm run cli --';
+
+export const MAIN_USAGE = `usage: ${PROG} <command> [options]
+       (or: npx tsx cli/main.ts <command> [options])
+
+Publish to a channel and tail channels, on the local stack (npm start) or a deployed stack.
+
+commands:
+  publish <channel> <data|->   publish one event (through the publisher SDK)
+  tail <channel…>              print a channel's events as they arrive (Ctrl-C to stop)
+  help [command]               show this text, or a command's
+
+Run '${PROG} <command> --help' for a command's options.`;
+
+export const PUBLISH_USAGE = `usage: ${PROG} publish <channel> <data|-> [options]
+
+Publishes one event with the publisher SDK and prints its SNS MessageId.
+<data> is the payload as text; '-' reads it from stdin (one trailing line break is
+dropped, so 'echo hi | … publish demo -' publishes "hi"). Use '--' before data that
+starts with '-': publish demo -- -1
+
+options:
+  --event NAME        event name (default: message; open, error, stream.* are reserved)
+  --dedupe-id ID      publishing twice with the same channel and id stores the event once
+  --topic-arn ARN     the stack's topic (env TOPIC_ARN); without it: the local stack's
+                      ${LOCAL_TOPIC_ARN}
+  --endpoint URL      SNS endpoint; default ${LOCAL_SNS_ENDPOINT} unless a topic ARN
+                      is given, in which case real AWS with the default credential chain
+  --region R          AWS region (default: the topic ARN's region)
+  -h, --help          show this text
+
+exit codes: 0 published, 1 SNS or network failure, 2 bad arguments or invalid message`;
+
+export const TAIL_USAGE = `usage: ${PROG} tail <channel…> [options]
+
+Subscribes to GET <url>/events and prints each event: time (when stored, with the
+envelope; else when received), a short tag of its id, channel (with --envelope or
+several channels), event name and data. stream.reset notices stand out; connection
+changes go to stderr. Ctrl-C stops and prints the last id, which --from takes to
+resume without loss.
+
+options:
+  --url BASE          stream base URL (env STREAM_URL; default ${LOCAL_BASE_URL})
+  --from POINT        where to start: latest (default: only new events), earliest (oldest
+                      retained event), or an event id printed earlier
+  --envelope          ask for envelope=1: each event carries its channel and publish time
+                      (always on with several channels)
+  --json              one JSON object per line on stdout, for scripts:
+                        {"type":"open","id","channels","received"}
+                        {"type":"event","id","channel","event","data","time","received"}
+                        {"type":"reset","id","channel","reason","missed","data","received"}
+  --token JWT         token for private channels, sent as Authorization: Bearer
+                      (env STREAM_TOKEN)
+  -h, --help          show this text
+
+exit codes: 0 stopped by Ctrl-C (or SIGTERM), 1 the server refused the subscription
+(the message says why), 2 bad arguments`;
+
+/** Bad command line: print `message`, then `usage`, and exit 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where `publish` reads its payload from. */
+export type DataSource =
+  | { readonly kind: 'argument'; readonly text: string }
+  | { readonly kind: 'stdin' };
+
+export interface PublishArgs {
+  readonly channel: string;
+  readonly data: DataSource;
+  readonly event: string | undefined;
+  readonly dedupeId: string | undefined;
+  readonly topicArn: string;
+  /** `undefined`: real AWS, the SDK's own endpoint resolution. */
+  readonly endpoint: string | undefined;
+  /** `undefined`: the SDK's default region resolution (only when the ARN has none). */
+  readonly region: string | undefined;
+}
+
+/** Where a tail starts: the `lastEventId` it sends (absent for latest). */
+export type StartPoint =
+  | { readonly kind: 'latest' }
+  | { readonly kind: 'earliest' }
+  | { readonly kind: 'cursor'; readonly cursor: string };
+
+export interface TailArgs {
+  readonly channels: readonly string[];
+  /** Base URL without a trailing slash. */
+  readonly baseUrl: string;
+  readonly from: StartPoint;
+  /** Whether the request asks for `envelope=1` (`--envelope`, or several channels). */
+  readonly envelope: boolean;
+  readonly json: boolean;
+  readonly token: string | undefined;
+}
+
+export type Command =
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'publish'; readonly args: PublishArgs }
+  | { readonly kind: 'tail'; readonly args: TailArgs };
+
+/** The environment variables the tool reads. */
+export interface CliEnv {
+  readonly TOPIC_ARN?: string | undefined;
+  readonly STREAM_URL?: string | undefined;
+  readonly STREAM_TOKEN?: string | undefined;
+}
+
+const HELP_FLAGS = new Set(['-h', '--help']);
+
+/**
+ * Parses `argv` (without the node and script paths) into a command.
+ * @throws UsageError for an unknown command, option or a value that cannot work.
+ */
+export function parseCommandLine(argv: readonly string[], env: CliEnv = {}): Command {
+  const [command, ...rest] = argv;
+  if (command === undefined || HELP_FLAGS.has(command)) return { kind: 'help', text: MAIN_USAGE };
+  switch (command) {
+    case 'help':
+      return { kind: 'help', text: helpFor(rest[0]) };
+    case 'publish':
+      return parsePublish(rest, env);
+    case 'tail':
+      return parseTail(rest, env);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`, MAIN_USAGE);
+  }
+}
+
+function helpFor(command: string | undefined): string {
+  if (command === 'publish') return PUBLISH_USAGE;
+  if (command === 'tail') return TAIL_USAGE;
+  if (command === undefined) return MAIN_USAGE;
+  throw new UsageError(`unknown command ${JSON.stringify(command)}`, MAIN_USAGE);
+}
+
+/** Runs a `parseArgs` call, its TypeErrors (unknown option, missing value) as usage errors. */
+function guarded<R>(usage: string, parse: () => R): R {
+  try {
+    return parse();
+  } catch (error) {
+    // ERR_PARSE_ARGS_UNKNOWN_OPTION, ERR_PARSE_ARGS_INVALID_OPTION_VALUE, …: the message
+    // names the option; Node's hint about '--' is dropped (the usage text explains it).
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError(message.replace(/\. To specify a positional argument.*$/s, ''), usage);
+  }
+}
+
+const PUBLISH_OPTIONS = {
+  event: { type: 'string' },
+  'dedupe-id': { type: 'string' },
+  'topic-arn': { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parsePublish(argv: readonly string[], env: CliEnv): Command {
+  const { values, positionals } = guarded(PUBLISH_USAGE, () =>
+    parseArgs({ args: [...argv], options: PUBLISH_OPTIONS, strict: true, allowPositionals: true }),
+  );
+  if (values.help === true) return { kind: 'help', text: PUBLISH_USAGE };
+  const [channel, data, ...extra] = positionals;
+  if (channel === undefined) throw new UsageError('publish needs a channel', PUBLISH_USAGE);
+  if (data === undefined) {
+    throw new UsageError("publish needs the data to publish (or '-' for stdin)", PUBLISH_USAGE);
+  }
+  if (extra.length > 0) {
+    throw new UsageError(
+      `publish takes one channel and one data argument; unexpected ${JSON.stringify(extra[0])} (quote data that has spaces)`,
+      PUBLISH_USAGE,
+    );
+  }
+
+  const explicitArn =
+    nonEmpty(values['topic-arn'], '--topic-arn', PUBLISH_USAGE) ?? orUndefined(env.TOPIC_ARN);
+  const topicArn = explicitArn ?? LOCAL_TOPIC_ARN;
+  const endpointFlag = nonEmpty(values.endpoint, '--endpoint', PUBLISH_USAGE);
+  // No endpoint means real AWS; the local stack's is the default only with its own topic.
+  let endpoint: string | undefined;
+  if (endpointFlag !== undefined)
+    endpoint = httpUrl(endpointFlag, '--endpoint', PUBLISH_USAGE).href;
+  else if (explicitArn === undefined) endpoint = LOCAL_SNS_ENDPOINT;
+  const region = nonEmpty(values.region, '--region', PUBLISH_USAGE) ?? regionOfArn(topicArn);
+
+  return {
+    kind: 'publish',
+    args: {
+      channel,
+      data: data === '-' ? { kind: 'stdin' } : { kind: 'argument', text: data },
+      // Not checked here: the publisher SDK validates channel, event and dedupeId with
+      // the contract's own rules and messages (InvalidMessageError, exit 2).
+      event: values.event,
+      dedupeId: values['dedupe-id'],
+      topicArn,
+      endpoint,
+      region,
+    },
+  };
+}
+
+const TAIL_OPTIONS = {
+  url: { type: 'string' },
+  from: { type: 'string' },
+  envelope: { type: 'boolean' },
+  json: { type: 'boolean' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseTail(argv: readonly string[], env: CliEnv): Command {
+  const { values, positionals } = guarded(TAIL_USAGE, () =>
+    parseArgs({ args: [...argv], options: TAIL_OPTIONS, strict: true, allowPositionals: true }),
+  );
+  if (values.help === true) return { kind: 'help', text: TAIL_USAGE };
+  // Channel names are checked by the server, which answers 400 naming the parameter.
+  const channels = [...new Set(positionals)];
+  if (channels.length === 0) throw new UsageError('tail needs at least one channel', TAIL_USAGE);
+
+  const rawUrl = nonEmpty(values.url, '--url', TAIL_USAGE) ?? orUndefined(env.STREAM_URL);
+  const url = httpUrl(
+    rawUrl ?? LOCAL_BASE_URL,
+    values.url === undefined ? 'STREAM_URL' : '--url',
+    TAIL_USAGE,
+  );
+  if (url.search !== '' || url.hash !== '') {
+    throw new UsageError(
+      `the stream base URL must not have a query or fragment: ${url.href}`,
+      TAIL_USAGE,
+    );
+  }
+
+  return {
+    kind: 'tail',
+    args: {
+      channels,
+      baseUrl: url.href.replace(/\/+$/, ''),
+      from: startPoint(nonEmpty(values.from, '--from', TAIL_USAGE)),
+      envelope: values.envelope === true || channels.length > 1,
+      json: values.json === true,
+      token: nonEmpty(values.token, '--token', TAIL_USAGE) ?? orUndefined(env.STREAM_TOKEN),
+    },
+  };
+}
+
+function startPoint(from: string | undefined): StartPoint {
+  if (from === undefined || from === 'latest') return { kind: 'latest' };
+  if (from === 'earliest') return { kind: 'earliest' };
+  // A cursor is opaque: the server says whether it is one it issued (400 otherwise).
+  return { kind: 'cursor', cursor: from };
+}
+
+/** The URL the tail subscribes to. */
+export function eventsUrl(args: Pick<TailArgs, 'baseUrl' | 'channels' | 'envelope' | 'from'>): URL {
+  const url = new URL(`${args.baseUrl}/events`);
+  for (const channel of args.channels) url.searchParams.append('channel', channel);
+  if (args.envelope) url.searchParams.set('envelope', '1');
+  if (args.from.kind === 'earliest') url.searchParams.set('lastEventId', 'earliest');
+  if (args.from.kind === 'cursor') url.searchParams.set('lastEventId', args.from.cursor);
+  return url;
+}
+
+/** `arn:<partition>:sns:<region>:…` → the region, so the SNS client calls the topic's region. */
+export function regionOfArn(arn: string): string | undefined {
+  const region = /^arn:[^:]+:sns:([a-z0-9-]+):/.exec(arn)?.[1];
+  return region === undefined || region === '' ? undefined : region;
+}
+
+function orUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function nonEmpty(value: string | undefined, name: string, usage: string): string | undefined {
+  if (value === '') throw new UsageError(`${name} needs a value`, usage);
+  return value;
+}
+
+function httpUrl(value: string, name: string, usage: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${name} ${JSON.stringify(value)} is not a URL`, usage);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${name} ${JSON.stringify(value)} must be an http(s) URL`, usage);
+  }
+  return url;
+}

@@ -1,0 +1,5 @@
+/** Where the local stack serves, unless configured otherwise (README, "Quick start"). */
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_LOCAL_BASE_URL = `http://127.0.0.1:${DEFAULT_PORT}`;
+/** The one topic the local stack's `POST /sns` accepts. */
+export const DEFAULT_LOCAL_TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:sse-pubsub-local';
