@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { stackPropsFromContext } from '../lib/app-context.js';
 import { SsePubSubStack } from '../lib/sse-pub-sub-stack.js';
 
 const app = new App();
@@ -11,6 +12,8 @@ new SsePubSubStack(app, 'SsePubSub', {
   description: 'Serverless pub/sub: SNS in, a DynamoDB event log, Server-Sent Events out',
   // Environment-agnostic unless the CLI resolved an account and region.
   ...(account !== undefined && region !== undefined ? { env: { account, region } } : {}),
+  // Deployment settings from context (`-c ssePubSub:fifo=true`; docs/deploy.md).
+  ...stackPropsFromContext(app.node),
 });
 
 // AWS Solutions rules run at synth: any finding not acknowledged (with a reason, next to

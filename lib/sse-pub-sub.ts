@@ -1,11 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -13,6 +17,34 @@ import { Construct } from 'constructs';
 import { TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/aws/event-log-table.js';
 import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../functions/core/polling-feed.js';
 import { HEARTBEAT_MS, STREAM_LIFETIME_MS } from '../functions/http/subscribe-config.js';
+import { type SsePubSubAuthProps, secretPolicyArn, streamAuth } from './auth.js';
+import { SsePubSubConfigError } from './errors.js';
+import {
+  METRICS_NAMESPACE,
+  type SsePubSubAlarms,
+  SsePubSubMonitoring,
+  STREAM_SERVICE_NAME,
+  WRITER_SERVICE_NAME,
+} from './monitoring.js';
+import {
+  CLOUDFRONT_ORIGIN_READ_TIMEOUT,
+  createStreamDistribution,
+  type SsePubSubCloudFrontProps,
+} from './stream-distribution.js';
+
+export { type SsePubSubAuthProps, type SsePubSubJwksProps, TOKEN_SECRET_LENGTH } from './auth.js';
+export { SsePubSubConfigError } from './errors.js';
+export {
+  ALARM_PERIOD,
+  METRICS_NAMESPACE,
+  QUEUE_AGE_THRESHOLD,
+  type SsePubSubAlarms,
+  WRITER_SERVICE_NAME,
+} from './monitoring.js';
+export {
+  CLOUDFRONT_ORIGIN_READ_TIMEOUT,
+  type SsePubSubCloudFrontProps,
+} from './stream-distribution.js';
 
 /** Events stay readable for 24 hours unless configured otherwise. */
 export const DEFAULT_RETENTION = Duration.hours(24);
@@ -49,12 +81,6 @@ export const DEFAULT_POLL_INTERVAL: PollIntervalProps = {
 export const STREAM_TIMEOUT_HEADROOM = Duration.seconds(60);
 /** Lambda's hard limit on one invocation, streaming or not. */
 export const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
-/**
- * CloudFront's default origin read timeout, which applies between bytes of a streamed
- * response: heartbeats must come more often.
- * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html
- */
-export const CLOUDFRONT_ORIGIN_READ_TIMEOUT = Duration.seconds(30);
 
 /** Paths are resolved from this module, so the construct works from any working directory. */
 const WRITER_ENTRY = fileURLToPath(new URL('../functions/writer.ts', import.meta.url));
@@ -88,11 +114,6 @@ export interface PollIntervalProps {
   readonly max: Duration;
 }
 
-/** A prop value that cannot work; thrown when the construct is built, naming the prop. */
-export class SsePubSubConfigError extends Error {
-  override readonly name = 'SsePubSubConfigError';
-}
-
 export interface SsePubSubProps {
   /**
    * How long events stay readable in the event log. Items expire through DynamoDB TTL,
@@ -117,8 +138,9 @@ export interface SsePubSubProps {
   readonly architecture?: lambda.Architecture;
 
   /**
-   * What happens to the event log table and the functions' log groups when they leave
-   * the stack. The queues hold only messages in flight and are always destroyed.
+   * What happens to the event log table, the functions' log groups and the generated
+   * token secret when they leave the stack. The queues hold only messages in flight
+   * and are always destroyed.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -207,6 +229,65 @@ export interface SsePubSubProps {
    * @default lambda.FunctionUrlAuthType.NONE
    */
   readonly streamAuthType?: lambda.FunctionUrlAuthType;
+
+  /**
+   * A FIFO topic, queue and dead-letter queue instead of standard ones. Publishers set
+   * `MessageGroupId` = channel (the publisher SDK does it when the topic ARN ends in
+   * `.fifo`), so publish order is kept per channel, and `MessageDeduplicationId`
+   * (content-based deduplication stays off: two equal payloads are two events).
+   * Changing it on a deployed stack replaces the topic (a new ARN) and the queues.
+   *
+   * @default - the type of `topic` when given, else false (standard)
+   */
+  readonly fifo?: boolean;
+
+  /**
+   * An existing topic to subscribe the queue to, instead of creating one; then
+   * {@link SsePubSub.topic} is this topic. The construct adds the subscription (and the
+   * queue policy that lets the topic send), nothing on the topic itself: its access
+   * policy stays its owner's. A FIFO topic needs `fifo: true` (implied when CDK can see
+   * the topic's type: a topic from this app, or an ARN that is not a token).
+   *
+   * @default - a new topic, SSL-only
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
+   * Access control: which channels are private, and how subscribers' tokens are
+   * checked. Sets the stream function's `AUTH_*` variables and lets it read the token
+   * secret (`secretsmanager:GetSecretValue` on that secret only).
+   *
+   * @default - every channel is public
+   */
+  readonly auth?: SsePubSubAuthProps;
+
+  /**
+   * A CloudFront distribution in front of the stream function URL; {@link SsePubSub.streamUrl}
+   * becomes its URL. Responses still stream (heartbeats come every `heartbeatInterval`,
+   * below CloudFront's 30 s read timeout) and nothing is cached. With
+   * `streamAuthType: AWS_IAM`, CloudFront signs requests through Origin Access Control and
+   * only the distribution can reach the function.
+   *
+   * @default false
+   */
+  readonly cloudFront?: boolean | SsePubSubCloudFrontProps;
+
+  /**
+   * Notified when an alarm fires and when it recovers.
+   *
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Lowest level of the functions' application log lines that reaches CloudWatch (Lambda
+   * advanced logging controls; logs are JSON). `WARN` and above are refused: the
+   * writer's embedded metric lines carry no level, count as `INFO`, and would be dropped
+   * with the alarms and the dashboard that read them.
+   *
+   * @default lambda.ApplicationLogLevel.INFO
+   */
+  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
 }
 
 /**
@@ -216,12 +297,19 @@ export interface SsePubSubProps {
  * to the dead-letter queue with a reason, as do messages that keep failing.
  * Subscribers read the log through the stream function's URL ({@link SsePubSub.streamUrl}):
  * `GET /events` as Server-Sent Events, `GET /poll` as JSON.
+ *
+ * Options: a FIFO variant (order kept per channel), an existing topic, private channels
+ * with signed tokens, a CloudFront distribution in front. Always: alarms on the
+ * dead-letter queue, rejections, queue age, function errors and throttles and DynamoDB
+ * throttling, and one dashboard. Deployment guide: docs/deploy.md.
  */
 export class SsePubSub extends Construct {
   /** The event log: partition key `channel`, sort key `position`, TTL on `ttl`. */
   public readonly table: dynamodb.Table;
-  /** Where publishers send events. */
-  public readonly topic: sns.Topic;
+  /** Where publishers send events: the topic created here, or the `topic` prop. */
+  public readonly topic: sns.ITopic;
+  /** Whether the topic and the queues are FIFO. */
+  public readonly fifo: boolean;
   /** Buffers the topic's messages (SNS envelopes, not raw) for the writer. */
   public readonly queue: sqs.Queue;
   /** Invalid messages, and messages the writer failed on `maxReceiveCount` times. */
@@ -232,8 +320,23 @@ export class SsePubSub extends Construct {
   public readonly streamFunction: NodejsFunction;
   /** The stream function's URL, in `RESPONSE_STREAM` mode. */
   public readonly functionUrl: lambda.FunctionUrl;
-  /** Where subscribers connect: the function URL, `https://….lambda-url.<region>.on.aws/`. */
+  /**
+   * Where subscribers connect, ending in `/`: the distribution's URL with `cloudFront`
+   * (`https://d….cloudfront.net/`, or the first of `domainNames`), else the function
+   * URL (`https://….lambda-url.<region>.on.aws/`).
+   */
   public readonly streamUrl: string;
+  /** The CloudFront distribution in front of the function URL, with `cloudFront`. */
+  public readonly distribution?: cloudfront.Distribution;
+  /**
+   * The HS256 secret subscriber tokens are signed with, with `auth` (unless it sets
+   * only `jwks`). Backend services read it through {@link grantTokenSigning}.
+   */
+  public readonly tokenSecret?: secretsmanager.ISecret;
+  /** The alarms, by what they watch; they notify `alarmTopic` when given. */
+  public readonly alarms: SsePubSubAlarms;
+  /** One CloudWatch dashboard: events, queues, writer, streams, DynamoDB, alarms. */
+  public readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: SsePubSubProps = {}) {
     super(scope, id);
@@ -251,6 +354,8 @@ export class SsePubSub extends Construct {
       );
     }
     const stream = streamSettings(props);
+    const logging = loggingSettings(props);
+    this.fifo = fifoSetting(this, props);
 
     this.table = new dynamodb.Table(this, 'EventLog', {
       partitionKey: { name: TABLE_KEYS.partition, type: dynamodb.AttributeType.STRING },
@@ -262,12 +367,28 @@ export class SsePubSub extends Construct {
       removalPolicy,
     });
 
-    this.topic = new sns.Topic(this, 'Topic', { enforceSSL: true });
+    this.topic =
+      props.topic ??
+      new sns.Topic(this, 'Topic', {
+        enforceSSL: true,
+        ...(this.fifo && {
+          fifo: true,
+          // Publishers always send a MessageDeduplicationId (derived from channel and
+          // dedupeId, or random): two equal payloads on one channel are two events.
+          contentBasedDeduplication: false,
+          // Deduplication ids include the channel, which is the message group, so
+          // per-group scope loses nothing and lifts the topic-wide throughput limit.
+          fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
+        }),
+      });
 
+    // The writer sends rejected messages to a FIFO dead-letter queue with a group and a
+    // deduplication id of its own (functions/aws/sqs-dead-letter-sink.ts).
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DEAD_LETTER_RETENTION,
+      ...(this.fifo && { fifo: true }),
     });
 
     this.queue = new sqs.Queue(this, 'Queue', {
@@ -275,6 +396,14 @@ export class SsePubSub extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(WRITER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+      ...(this.fifo && {
+        fifo: true,
+        // SNS passes each message's deduplication id on.
+        contentBasedDeduplication: false,
+        // High-throughput FIFO: limits per message group (channel), not per queue.
+        deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+        fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      }),
     });
 
     // Not raw: the writer needs the envelope's MessageId, the default dedupe key.
@@ -304,13 +433,14 @@ export class SsePubSub extends Construct {
       memorySize: props.writerMemorySize ?? DEFAULT_WRITER_MEMORY_MB,
       timeout: WRITER_TIMEOUT,
       logGroup: writerLogGroup,
+      ...logging,
       role: writerRole,
       environment: {
         TABLE_NAME: this.table.tableName,
         DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
         RETENTION_SECONDS: String(retention.toSeconds()),
-        POWERTOOLS_SERVICE_NAME: 'sse-pubsub-writer',
-        POWERTOOLS_METRICS_NAMESPACE: 'SsePubSub',
+        POWERTOOLS_SERVICE_NAME: WRITER_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: BUNDLING,
@@ -347,6 +477,9 @@ export class SsePubSub extends Construct {
     });
     streamLogGroup.grantWrite(streamRole);
 
+    const auth = props.auth === undefined ? undefined : streamAuth(this, props.auth, removalPolicy);
+    this.tokenSecret = auth?.secret;
+
     this.streamFunction = new NodejsFunction(this, 'Stream', {
       description: 'Serves SSE pub/sub subscribers from the event log (streamed response)',
       entry: STREAM_ENTRY,
@@ -356,6 +489,7 @@ export class SsePubSub extends Construct {
       memorySize: props.streamMemorySize ?? DEFAULT_STREAM_MEMORY_MB,
       timeout: stream.timeout,
       logGroup: streamLogGroup,
+      ...logging,
       role: streamRole,
       environment: {
         TABLE_NAME: this.table.tableName,
@@ -367,7 +501,8 @@ export class SsePubSub extends Construct {
         PADDING_BYTES: String(stream.paddingBytes),
         // Unset means no cross-origin access (an empty list).
         ...(stream.corsOrigins === undefined ? {} : { CORS_ORIGINS: stream.corsOrigins }),
-        POWERTOOLS_SERVICE_NAME: 'sse-pubsub-stream',
+        ...auth?.environment,
+        POWERTOOLS_SERVICE_NAME: STREAM_SERVICE_NAME,
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: BUNDLING,
@@ -388,14 +523,72 @@ export class SsePubSub extends Construct {
       authType: props.streamAuthType ?? lambda.FunctionUrlAuthType.NONE,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
     });
-    this.streamUrl = this.functionUrl.url;
 
-    this.acknowledgeRuleFindings();
+    // The token secret, and nothing else in Secrets Manager; read once per cold start.
+    if (this.tokenSecret !== undefined) {
+      this.streamFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [secretPolicyArn(this.tokenSecret)],
+        }),
+      );
+      // A secret encrypted with a customer managed key: decrypt through Secrets Manager only.
+      this.tokenSecret.encryptionKey?.grantDecrypt(
+        new kms.ViaServicePrincipal(
+          `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
+          streamRole,
+        ),
+      );
+    }
+
+    const cloudFront = props.cloudFront === true ? {} : props.cloudFront || undefined;
+    if (cloudFront !== undefined) {
+      this.distribution = createStreamDistribution(
+        this,
+        'Distribution',
+        this.functionUrl,
+        cloudFront,
+      );
+      const host = cloudFront.domainNames?.[0] ?? this.distribution.distributionDomainName;
+      this.streamUrl = `https://${host}/`;
+    } else {
+      this.streamUrl = this.functionUrl.url;
+    }
+
+    const monitoring = new SsePubSubMonitoring(this, 'Monitoring', {
+      table: this.table,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      writer: this.writer,
+      streamFunction: this.streamFunction,
+      ...(props.alarmTopic !== undefined && { alarmTopic: props.alarmTopic }),
+    });
+    this.alarms = monitoring.alarms;
+    this.dashboard = monitoring.dashboard;
+
+    this.acknowledgeRuleFindings(props, cloudFront);
   }
 
   /** Lets `grantee` publish events to the topic. */
   public grantPublish(grantee: iam.IGrantable): iam.Grant {
     return this.topic.grantPublish(grantee);
+  }
+
+  /**
+   * Lets `grantee` read the token secret (`secretsmanager:GetSecretValue`,
+   * `DescribeSecret`), so that a backend service can sign subscriber tokens with it
+   * (`signSubscriberToken` in the publisher SDK).
+   *
+   * @throws SsePubSubConfigError when there is no token secret: no `auth`, or `auth`
+   * with `jwks` only.
+   */
+  public grantTokenSigning(grantee: iam.IGrantable): iam.Grant {
+    if (this.tokenSecret === undefined) {
+      throw new SsePubSubConfigError(
+        'SsePubSub: grantTokenSigning needs a token secret: set auth (without jwks, or with auth.secret)',
+      );
+    }
+    return this.tokenSecret.grantRead(grantee);
   }
 
   /**
@@ -411,7 +604,10 @@ export class SsePubSub extends Construct {
    * acknowledged on the construct it concerns, with its reason. Acknowledgments are
    * construct metadata from aws-cdk-lib itself: apps without cdk-nag ignore them.
    */
-  private acknowledgeRuleFindings(): void {
+  private acknowledgeRuleFindings(
+    props: SsePubSubProps,
+    cloudFront: SsePubSubCloudFrontProps | undefined,
+  ): void {
     for (const fn of [this.writer, this.streamFunction]) {
       Validations.of(fn).acknowledge({
         id: 'AwsSolutions-L1',
@@ -421,7 +617,111 @@ export class SsePubSub extends Construct {
           'to a newer one is a deliberate upgrade of runtime, bundle target and tests together.',
       });
     }
+
+    // Only a secret this construct generated: a given one is its owner's to rotate.
+    if (this.tokenSecret !== undefined && props.auth?.secret === undefined) {
+      Validations.of(this.tokenSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The token secret is the HS256 key that backend services sign subscriber tokens with ' +
+          'and the stream function verifies them with. Scheduled rotation would invalidate every ' +
+          'outstanding token at an arbitrary moment while running stream instances keep the old ' +
+          'key until they are recycled, so it is rotated by hand instead (docs/deploy.md, ' +
+          '"Rotating the token secret"); tokens are short-lived and clients fetch new ones.',
+      });
+    }
+
+    const distribution = this.distribution;
+    if (distribution === undefined || cloudFront === undefined) return;
+    const acknowledge = (id: string, reason: string) =>
+      Validations.of(distribution).acknowledge({ id, reason });
+    acknowledge(
+      'AwsSolutions-CFR1',
+      'Subscribers are the users of the app, wherever they are: who may read a channel is decided ' +
+        'per request by the private-channel prefixes and signed tokens, not by country. Geo ' +
+        'restriction can be added on `distribution` where a deployment needs it.',
+    );
+    if (cloudFront.webAclId === undefined) {
+      acknowledge(
+        'AwsSolutions-CFR2',
+        'No web ACL was given (cloudFront.webAclId). The stream function validates every ' +
+          'parameter, header and token itself and answers bad input with a 4xx before reading ' +
+          'the event log; a WAF web ACL (made in us-east-1, billed per ACL and per request) is ' +
+          'opt-in through cloudFront.webAclId.',
+      );
+    }
+    if (cloudFront.logBucket === undefined) {
+      acknowledge(
+        'AwsSolutions-CFR3',
+        'No log bucket was given (cloudFront.logBucket). The stream function logs every request ' +
+          '(path, channels, status) as JSON in CloudWatch Logs, without tokens; CloudFront ' +
+          'standard logs would store `?token=` query strings in S3 and need an ACL-enabled ' +
+          'bucket, so they are opt-in through cloudFront.logBucket.',
+      );
+    }
+    if (cloudFront.certificate === undefined) {
+      acknowledge(
+        'AwsSolutions-CFR4',
+        'No custom domain was given (cloudFront.domainNames and certificate): the default ' +
+          '*.cloudfront.net certificate cannot enforce a minimum viewer TLS version, so the ' +
+          'rule reads it as TLSv1. With a certificate the distribution requires TLSv1.2_2021.',
+      );
+    }
   }
+}
+
+/**
+ * Whether the topic and queues are FIFO: the `fifo` prop, checked against the `topic`
+ * prop's type where CDK knows it (a topic made in this app, or a literal ARN; an ARN
+ * that is a token imports as standard whatever it is).
+ */
+function fifoSetting(scope: Construct, props: SsePubSubProps): boolean {
+  const topic = props.topic;
+  if (topic === undefined) return props.fifo ?? false;
+  const typeKnown = topic instanceof sns.Topic || !Token.isUnresolved(topic.topicArn);
+  if (!typeKnown) return props.fifo ?? false;
+  if (props.fifo !== undefined && props.fifo !== topic.fifo) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: fifo is ${props.fifo} but the topic is ${topic.fifo ? 'a FIFO' : 'a standard'} topic; ` +
+        'the queues must match the topic (leave fifo unset to follow it)',
+    );
+  }
+  if (topic.fifo && topic.contentBasedDeduplication) {
+    Annotations.of(scope).addWarningV2(
+      'ssePubSub:contentBasedDeduplication',
+      'The FIFO topic deduplicates on content: publishers that send no MessageDeduplicationId ' +
+        'lose equal payloads sent within 5 minutes. The publisher SDK always sends one.',
+    );
+  }
+  return topic.fifo;
+}
+
+/** Lowest application log levels that keep the writer's metric lines (level-less, INFO). */
+const LEVELS_KEEPING_METRICS: readonly lambda.ApplicationLogLevel[] = [
+  lambda.ApplicationLogLevel.TRACE,
+  lambda.ApplicationLogLevel.DEBUG,
+  lambda.ApplicationLogLevel.INFO,
+];
+
+/** JSON logs with a level filter (Lambda advanced logging controls), for both functions. */
+function loggingSettings(props: SsePubSubProps): {
+  loggingFormat: lambda.LoggingFormat;
+  applicationLogLevelV2: lambda.ApplicationLogLevel;
+  systemLogLevelV2: lambda.SystemLogLevel;
+} {
+  const level = props.applicationLogLevel ?? lambda.ApplicationLogLevel.INFO;
+  if (!LEVELS_KEEPING_METRICS.includes(level)) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: applicationLogLevel must be TRACE, DEBUG or INFO, got ${level}: ` +
+        'the writer’s embedded metric lines count as INFO and would be dropped',
+    );
+  }
+  return {
+    loggingFormat: lambda.LoggingFormat.JSON,
+    applicationLogLevelV2: level,
+    // START/END/REPORT lines: duration, billed duration and memory of every invocation.
+    systemLogLevelV2: lambda.SystemLogLevel.INFO,
+  };
 }
 
 interface StreamSettings {

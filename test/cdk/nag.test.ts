@@ -1,9 +1,13 @@
-import { type Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import type { SsePubSubProps } from '../../lib/sse-pub-sub.js';
+import { SsePubSub, type SsePubSubProps } from '../../lib/sse-pub-sub.js';
 import { SsePubSubStack } from '../../lib/sse-pub-sub-stack.js';
 import { newApp } from './template-helpers.js';
 
@@ -12,11 +16,38 @@ import { newApp } from './template-helpers.js';
  * throws when it reports anything not acknowledged, as `cdk synth` exits 1. Its
  * `validateScope` returns the same report as data, for readable failures.
  */
-function checkedApp(props?: SsePubSubProps) {
+function checkedApp(props?: SsePubSubProps, alarmEmails?: string[]) {
   const app = newApp();
-  const stack = new SsePubSubStack(app, 'SsePubSub', { pubSub: props });
+  const stack = new SsePubSubStack(app, 'SsePubSub', {
+    pubSub: props,
+    ...(alarmEmails !== undefined && { alarmEmails }),
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
+}
+
+/** Every option that adds resources or findings, at once. */
+const FULL_VARIANT: SsePubSubProps = {
+  fifo: true,
+  streamAuthType: lambda.FunctionUrlAuthType.AWS_IAM,
+  cloudFront: true,
+  auth: { privateChannelPrefixes: ['private/'] },
+  corsOrigins: ['https://app.example.com'],
+};
+
+/** Every acknowledgement under `scope`: construct path, rule id and reason. */
+function acknowledgements(scope: Stack) {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id: id.replace(/^annotation::/i, ''),
+          reason,
+        })),
+      ),
+  );
 }
 
 function findings(scope: Stack | ReturnType<typeof newApp>) {
@@ -37,9 +68,17 @@ describe('Rules: AwsSolutions (cdk-nag)', () => {
         corsOrigins: ['https://app.example.com'],
       },
     ],
+    ['the FIFO variant, private channels and CloudFront with OAC', FULL_VARIANT],
+    [
+      'CloudFront in front of a public URL, JWKS-only auth',
+      {
+        cloudFront: { priceClass: cloudfront.PriceClass.PRICE_CLASS_100 },
+        auth: { privateChannelPrefixes: ['team/'], jwks: { url: 'https://id.example.com/jwks' } },
+      },
+    ],
   ])('finds nothing unacknowledged in the stack with %s', (_name, props) => {
     // Prepare
-    const { app } = checkedApp(props);
+    const { app } = checkedApp(props, ['ops@example.com']);
 
     // Act & Assess
     expect(findings(app)).toEqual([]);
@@ -51,17 +90,7 @@ describe('Rules: AwsSolutions (cdk-nag)', () => {
     const { stack } = checkedApp();
 
     // Act
-    const acknowledged = stack.node.findAll().flatMap((construct) =>
-      construct.node.metadata
-        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .flatMap((entry) =>
-          Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
-            path: construct.node.path,
-            id: id.replace(/^annotation::/i, ''),
-            reason,
-          })),
-        ),
-    );
+    const acknowledged = acknowledgements(stack);
 
     // Assess
     expect(acknowledged.map(({ path, id }) => `${path} ${id}`).sort()).toEqual([
@@ -69,6 +98,73 @@ describe('Rules: AwsSolutions (cdk-nag)', () => {
       'SsePubSub/PubSub/Writer AwsSolutions-L1',
     ]);
     for (const { reason } of acknowledged) expect(reason).toMatch(/nodejs22\.x.*by design/);
+  });
+
+  it('acknowledges, in the full variant, the secret rotation and CloudFront rules, each with its own reason', () => {
+    // Prepare
+    const { stack } = checkedApp(FULL_VARIANT);
+
+    // Act
+    const acknowledged = acknowledgements(stack);
+
+    // Assess
+    expect(acknowledged.map(({ path, id }) => `${path} ${id}`).sort()).toEqual([
+      'SsePubSub/PubSub/Distribution AwsSolutions-CFR1',
+      'SsePubSub/PubSub/Distribution AwsSolutions-CFR2',
+      'SsePubSub/PubSub/Distribution AwsSolutions-CFR3',
+      'SsePubSub/PubSub/Distribution AwsSolutions-CFR4',
+      'SsePubSub/PubSub/Stream AwsSolutions-L1',
+      'SsePubSub/PubSub/TokenSecret AwsSolutions-SMG4',
+      'SsePubSub/PubSub/Writer AwsSolutions-L1',
+    ]);
+    const reasons = Object.fromEntries(acknowledged.map(({ id, reason }) => [id, reason]));
+    expect(reasons['AwsSolutions-SMG4']).toMatch(/invalidate every outstanding token/);
+    expect(reasons['AwsSolutions-CFR1']).toMatch(/tokens, not by country/);
+    expect(reasons['AwsSolutions-CFR2']).toMatch(/cloudFront\.webAclId/);
+    expect(reasons['AwsSolutions-CFR3']).toMatch(/cloudFront\.logBucket/);
+    expect(reasons['AwsSolutions-CFR4']).toMatch(/certificate/);
+    expect(new Set(acknowledged.map(({ reason }) => reason)).size).toBe(6);
+  });
+
+  it('acknowledges no CloudFront rule that the given web ACL, log bucket and certificate satisfy', () => {
+    // Prepare
+    const app = newApp();
+    const stack = new Stack(app, 'Custom');
+    new SsePubSub(stack, 'PubSub', {
+      cloudFront: {
+        webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/sse/abc',
+        logBucket: s3.Bucket.fromBucketName(stack, 'Logs', 'cf-logs-example'),
+        domainNames: ['events.example.com'],
+        certificate: acm.Certificate.fromCertificateArn(
+          stack,
+          'Cert',
+          'arn:aws:acm:us-east-1:123456789012:certificate/abc',
+        ),
+      },
+    });
+
+    // Act
+    const acknowledged = acknowledgements(stack).map(({ id }) => id);
+
+    // Assess
+    expect(acknowledged.filter((id) => id.startsWith('AwsSolutions-CFR'))).toEqual([
+      'AwsSolutions-CFR1',
+    ]);
+    expect(findings(app)).toEqual([]);
+  });
+
+  it('does not acknowledge rotation of a secret the construct was given', () => {
+    // Prepare
+    const app = newApp();
+    const stack = new Stack(app, 'Given');
+    const secret = new secretsmanager.Secret(stack, 'OwnSecret');
+    new SsePubSub(stack, 'PubSub', { auth: { privateChannelPrefixes: ['p/'], secret } });
+
+    // Act & Assess: the owner's secret is the owner's finding.
+    expect(acknowledgements(stack).map(({ id }) => id)).not.toContain('AwsSolutions-SMG4');
+    expect(findings(app)).toEqual([
+      { rule: 'AwsSolutions-SMG4', resources: ['Given/OwnSecret/Resource'] },
+    ]);
   });
 
   it('reports a finding that nobody acknowledged, and fails synthesis', () => {

@@ -7,12 +7,16 @@ export function newApp(): App {
   return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 }
 
-export function buildConstruct(props?: SsePubSubProps): { stack: Stack; pubSub: SsePubSub } {
+/** Props, or a function of the test stack that makes them (for resources they refer to). */
+export type PropsInStack = SsePubSubProps | ((stack: Stack) => SsePubSubProps);
+
+export function buildConstruct(props?: PropsInStack): { stack: Stack; pubSub: SsePubSub } {
   const stack = new Stack(newApp(), 'TestStack');
-  return { stack, pubSub: new SsePubSub(stack, 'PubSub', props) };
+  const resolved = typeof props === 'function' ? props(stack) : props;
+  return { stack, pubSub: new SsePubSub(stack, 'PubSub', resolved) };
 }
 
-export function synthConstruct(props?: SsePubSubProps): Template {
+export function synthConstruct(props?: PropsInStack): Template {
   return Template.fromStack(buildConstruct(props).stack);
 }
 

@@ -1,0 +1,118 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Node } from 'constructs';
+import { SsePubSubConfigError } from './errors.js';
+import type { SsePubSubProps } from './sse-pub-sub.js';
+import type { SsePubSubStackProps } from './sse-pub-sub-stack.js';
+
+/**
+ * The settings `bin/app.ts` takes from CDK context, so a deployment is configured
+ * without code: `npx cdk deploy -c ssePubSub:fifo=true`, or a `context` entry in
+ * `cdk.json` / `cdk.context.json`. From the command line every value is a string;
+ * lists are comma-separated there and may be JSON arrays in `cdk.json`.
+ */
+export const CONTEXT_KEYS = {
+  /** `true`: FIFO topic and queues (order kept per channel). */
+  fifo: 'ssePubSub:fifo',
+  /** `true`: a CloudFront distribution in front of the function URL. */
+  cloudFront: 'ssePubSub:cloudFront',
+  /** `NONE` (default) or `AWS_IAM` (with `cloudFront`: only CloudFront may call it). */
+  streamAuthType: 'ssePubSub:streamAuthType',
+  /** Private channel prefixes; a token secret is generated. */
+  privateChannelPrefixes: 'ssePubSub:privateChannelPrefixes',
+  /** Browser origins allowed to subscribe, or `*`. */
+  corsOrigins: 'ssePubSub:corsOrigins',
+  /** Whole hours events stay readable. */
+  retentionHours: 'ssePubSub:retentionHours',
+  /** `retain` (default) or `destroy`: the table, log groups and token secret on removal. */
+  removalPolicy: 'ssePubSub:removalPolicy',
+  /** Email addresses told about alarms. */
+  alarmEmails: 'ssePubSub:alarmEmails',
+} as const;
+
+type StackSettings = Pick<SsePubSubStackProps, 'pubSub' | 'alarmEmails'>;
+
+/** The stack props that the context sets; everything unset keeps its default. */
+export function stackPropsFromContext(node: Node): StackSettings {
+  const read = (key: string): unknown => node.tryGetContext(key);
+  const pubSub: { -readonly [K in keyof SsePubSubProps]: SsePubSubProps[K] } = {};
+
+  const fifo = booleanValue(CONTEXT_KEYS.fifo, read(CONTEXT_KEYS.fifo));
+  if (fifo !== undefined) pubSub.fifo = fifo;
+  const cloudFront = booleanValue(CONTEXT_KEYS.cloudFront, read(CONTEXT_KEYS.cloudFront));
+  if (cloudFront !== undefined) pubSub.cloudFront = cloudFront;
+
+  const authType = stringValue(CONTEXT_KEYS.streamAuthType, read(CONTEXT_KEYS.streamAuthType));
+  if (authType !== undefined) {
+    const upper = authType.toUpperCase();
+    if (upper !== 'NONE' && upper !== 'AWS_IAM') {
+      throw contextError(CONTEXT_KEYS.streamAuthType, 'NONE or AWS_IAM', authType);
+    }
+    pubSub.streamAuthType =
+      upper === 'AWS_IAM' ? lambda.FunctionUrlAuthType.AWS_IAM : lambda.FunctionUrlAuthType.NONE;
+  }
+
+  const prefixes = listValue(
+    CONTEXT_KEYS.privateChannelPrefixes,
+    read(CONTEXT_KEYS.privateChannelPrefixes),
+  );
+  if (prefixes !== undefined) pubSub.auth = { privateChannelPrefixes: prefixes };
+  const origins = listValue(CONTEXT_KEYS.corsOrigins, read(CONTEXT_KEYS.corsOrigins));
+  if (origins !== undefined) pubSub.corsOrigins = origins;
+
+  const hours = stringValue(CONTEXT_KEYS.retentionHours, read(CONTEXT_KEYS.retentionHours));
+  if (hours !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(hours)) {
+      throw contextError(CONTEXT_KEYS.retentionHours, 'a whole number of hours', hours);
+    }
+    pubSub.retention = Duration.hours(Number(hours));
+  }
+
+  const removal = stringValue(CONTEXT_KEYS.removalPolicy, read(CONTEXT_KEYS.removalPolicy));
+  if (removal !== undefined) {
+    const lower = removal.toLowerCase();
+    if (lower !== 'retain' && lower !== 'destroy') {
+      throw contextError(CONTEXT_KEYS.removalPolicy, 'retain or destroy', removal);
+    }
+    pubSub.removalPolicy = lower === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+  }
+
+  const emails = listValue(CONTEXT_KEYS.alarmEmails, read(CONTEXT_KEYS.alarmEmails));
+  return {
+    ...(Object.keys(pubSub).length > 0 && { pubSub }),
+    ...(emails !== undefined && { alarmEmails: emails }),
+  };
+}
+
+function contextError(key: string, expected: string, got: unknown): SsePubSubConfigError {
+  return new SsePubSubConfigError(`context ${key} must be ${expected}, got ${JSON.stringify(got)}`);
+}
+
+function stringValue(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') throw contextError(key, 'a string', value);
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function booleanValue(key: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw contextError(key, 'true or false', value);
+}
+
+function listValue(key: string, value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',')
+      : undefined;
+  if (items === undefined || !items.every((item) => typeof item === 'string')) {
+    throw contextError(key, 'a comma-separated list or an array of strings', value);
+  }
+  const list = items.map((item) => item.trim()).filter((item) => item !== '');
+  return list.length === 0 ? undefined : list;
+}

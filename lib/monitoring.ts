@@ -1,0 +1,256 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** `POWERTOOLS_METRICS_NAMESPACE` of the writer: where its embedded metrics land. */
+export const METRICS_NAMESPACE = 'SsePubSub';
+/**
+ * `POWERTOOLS_SERVICE_NAME` of the writer. Powertools adds it to every metric as the
+ * `service` dimension, so the alarms and the dashboard select the writer's metrics by it.
+ */
+export const WRITER_SERVICE_NAME = 'sse-pubsub-writer';
+/** `POWERTOOLS_SERVICE_NAME` of the stream function (its log lines' `service`). */
+export const STREAM_SERVICE_NAME = 'sse-pubsub-stream';
+
+/** Every alarm looks at 5-minute sums or maxima: one breaching period raises it. */
+export const ALARM_PERIOD = Duration.minutes(5);
+/**
+ * The oldest message in the queue is older than this: the writer is not keeping up, or
+ * one channel's appends keep failing (on FIFO, that holds up its whole message group).
+ * A healthy writer takes messages within seconds.
+ */
+export const QUEUE_AGE_THRESHOLD = Duration.minutes(5);
+
+/**
+ * The alarms of one {@link SsePubSub}. Each fires on the first 5-minute period that
+ * breaches it and treats missing data as fine (a quiet system publishes no metrics).
+ */
+export interface SsePubSubAlarms {
+  /**
+   * Messages are waiting in the dead-letter queue (`ApproximateNumberOfMessagesVisible`
+   * > 0): messages the writer rejected (attribute `rejectReason`) or failed on
+   * `maxReceiveCount` times. Someone must look at them, fix the cause and redrive.
+   */
+  readonly deadLetterQueueDepth: cloudwatch.Alarm;
+  /**
+   * The writer rejected messages that break the publishing contract (`MessagesRejected`
+   * in namespace `SsePubSub`, dimension `service` = `sse-pubsub-writer`, sum > 0): a
+   * publisher is sending bad channel or event names, payloads or attributes.
+   */
+  readonly messagesRejected: cloudwatch.Alarm;
+  /** The queue's oldest message is older than 5 minutes: events reach subscribers late. */
+  readonly queueAge: cloudwatch.Alarm;
+  /** Writer invocations failed as a whole (`Errors` sum > 0); their batch is retried. */
+  readonly writerErrors: cloudwatch.Alarm;
+  /** Writer invocations were throttled (`Throttles` sum > 0): concurrency is exhausted. */
+  readonly writerThrottles: cloudwatch.Alarm;
+  /** Stream or poll invocations failed (`Errors` sum > 0), including timeouts. */
+  readonly streamErrors: cloudwatch.Alarm;
+  /**
+   * Subscribers were turned away (`Throttles` sum > 0): the account's or the function's
+   * concurrency is exhausted. Every open stream holds one execution environment.
+   */
+  readonly streamThrottles: cloudwatch.Alarm;
+  /**
+   * DynamoDB throttled reads or writes on the event log (`ReadThrottleEvents` +
+   * `WriteThrottleEvents` sum > 0): a hot channel is past one partition's limits
+   * (3,000 read / 1,000 write units a second).
+   */
+  readonly tableThrottles: cloudwatch.Alarm;
+}
+
+export interface SsePubSubMonitoringProps {
+  readonly table: dynamodb.ITable;
+  readonly queue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly writer: lambda.IFunction;
+  readonly streamFunction: lambda.IFunction;
+  /**
+   * Gets a notification when an alarm fires and when it recovers.
+   *
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+/** The alarms and the dashboard of one {@link SsePubSub}. */
+export class SsePubSubMonitoring extends Construct {
+  public readonly alarms: SsePubSubAlarms;
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: SsePubSubMonitoringProps) {
+    super(scope, id);
+    const { table, queue, deadLetterQueue, writer, streamFunction } = props;
+    const sum = { period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM };
+    const maximum = { period: ALARM_PERIOD, statistic: cloudwatch.Stats.MAXIMUM };
+
+    const writerMetric = (metricName: string, label?: string) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: WRITER_SERVICE_NAME },
+        ...(label !== undefined && { label }),
+        ...sum,
+      });
+    const tableThrottles = new cloudwatch.MathExpression({
+      // FILL: a period with read throttles but no write throttles still counts.
+      expression: 'FILL(readThrottles, 0) + FILL(writeThrottles, 0)',
+      usingMetrics: {
+        readThrottles: table.metric('ReadThrottleEvents', sum),
+        writeThrottles: table.metric('WriteThrottleEvents', sum),
+      },
+      label: 'Throttled requests (read + write)',
+      period: ALARM_PERIOD,
+    });
+
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        alarmDescription: description,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+
+    this.alarms = {
+      deadLetterQueueDepth: alarm(
+        'DeadLetterQueueDepth',
+        deadLetterQueue.metricApproximateNumberOfMessagesVisible(maximum),
+        'SSE pub/sub: messages are waiting in the dead-letter queue. Rejected ones carry ' +
+          'rejectReason/rejectDetail attributes; others failed maxReceiveCount times. Fix the ' +
+          'cause, then redrive them to the queue.',
+      ),
+      messagesRejected: alarm(
+        'MessagesRejected',
+        writerMetric('MessagesRejected'),
+        'SSE pub/sub: the writer rejected messages that break the publishing contract ' +
+          '(see MessagesRejectedByReason and the writer log); they are in the dead-letter queue.',
+      ),
+      queueAge: queue.metricApproximateAgeOfOldestMessage(maximum).createAlarm(this, 'QueueAge', {
+        alarmDescription:
+          'SSE pub/sub: the oldest queued message is older than 5 minutes, so events ' +
+          'reach subscribers late. Check writer errors, throttles and DynamoDB throttling.',
+        threshold: QUEUE_AGE_THRESHOLD.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      writerErrors: alarm(
+        'WriterErrors',
+        writer.metricErrors(sum),
+        'SSE pub/sub: writer invocations failed; their messages are retried and move to the ' +
+          'dead-letter queue after maxReceiveCount tries. See the writer log.',
+      ),
+      writerThrottles: alarm(
+        'WriterThrottles',
+        writer.metricThrottles(sum),
+        'SSE pub/sub: writer invocations were throttled; appends are delayed. Check the ' +
+          "account's Lambda concurrency.",
+      ),
+      streamErrors: alarm(
+        'StreamErrors',
+        streamFunction.metricErrors(sum),
+        'SSE pub/sub: stream function invocations failed (or timed out). See the stream log.',
+      ),
+      streamThrottles: alarm(
+        'StreamThrottles',
+        streamFunction.metricThrottles(sum),
+        'SSE pub/sub: subscribers were turned away because Lambda concurrency is exhausted ' +
+          '(each open stream holds one execution environment). Raise the concurrency quota.',
+      ),
+      tableThrottles: alarm(
+        'TableThrottles',
+        tableThrottles,
+        'SSE pub/sub: DynamoDB throttled the event log. A hot channel may be past one ' +
+          'partition’s limits (3,000 RCU / 1,000 WCU per second).',
+      ),
+    };
+
+    if (props.alarmTopic !== undefined) {
+      const action = new actions.SnsAction(props.alarmTopic);
+      for (const each of Object.values(this.alarms)) {
+        each.addAlarmAction(action);
+        each.addOkAction(action);
+      }
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(3),
+    });
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+      new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
+    const lambdaMetric = (fn: lambda.IFunction, metricName: string, statistic: string) =>
+      fn.metric(metricName, {
+        period: ALARM_PERIOD,
+        statistic,
+        label: `${metricName} ${statistic}`,
+      });
+
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: Object.values(this.alarms),
+        width: 24,
+        height: 3,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Events (writer)', [
+        writerMetric('EventsAppended', 'Appended'),
+        writerMetric('MessagesRejected', 'Rejected'),
+        writerMetric('DuplicatesSkipped', 'Duplicates skipped'),
+        writerMetric('AppendFailures', 'Append failures'),
+      ]),
+      graph(
+        'Queues',
+        [
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            ...maximum,
+            label: 'Dead-letter queue depth',
+          }),
+          queue.metricApproximateNumberOfMessagesVisible({ ...maximum, label: 'Queue depth' }),
+        ],
+        [queue.metricApproximateAgeOfOldestMessage({ ...maximum, label: 'Oldest message (s)' })],
+      ),
+      graph(
+        'Writer',
+        [
+          writer.metricInvocations({ ...sum, label: 'Invocations' }),
+          writer.metricErrors({ ...sum, label: 'Errors' }),
+          writer.metricThrottles({ ...sum, label: 'Throttles' }),
+        ],
+        [lambdaMetric(writer, 'Duration', 'p99')],
+      ),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Streams: invocations and concurrency',
+        [
+          streamFunction.metricInvocations({ ...sum, label: 'Invocations' }),
+          streamFunction.metricErrors({ ...sum, label: 'Errors' }),
+          streamFunction.metricThrottles({ ...sum, label: 'Throttles' }),
+        ],
+        [lambdaMetric(streamFunction, 'ConcurrentExecutions', cloudwatch.Stats.MAXIMUM)],
+      ),
+      graph('Streams: duration (ms)', [
+        lambdaMetric(streamFunction, 'Duration', cloudwatch.Stats.AVERAGE),
+        lambdaMetric(streamFunction, 'Duration', 'p99'),
+        lambdaMetric(streamFunction, 'Duration', cloudwatch.Stats.MAXIMUM),
+      ]),
+      graph(
+        'DynamoDB: consumed capacity and throttles',
+        [
+          table.metricConsumedReadCapacityUnits({ ...sum, label: 'Read units' }),
+          table.metricConsumedWriteCapacityUnits({ ...sum, label: 'Write units' }),
+        ],
+        [tableThrottles],
+      ),
+    );
+  }
+}
