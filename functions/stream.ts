@@ -1,12 +1,20 @@
 /**
  * Lambda entry point of the subscribe side: a function URL in `RESPONSE_STREAM` mode
  * serving `GET /events` (Server-Sent Events) and `GET /poll` (JSON) from the DynamoDB
- * event log. Configuration: TABLE_NAME plus `readSubscribeConfig` (README,
- * "Configuration"), read once at cold start; a bad value fails the first invocation
- * with a message naming the variable.
+ * event log. Configuration: TABLE_NAME plus `readSubscribeConfig` and `readAuthConfig`
+ * (README, "Configuration"), read once at cold start; a bad value fails the first
+ * invocation with a message naming the variable. With `AUTH_SECRET_ARN`, the token
+ * secret is fetched from Secrets Manager here, once, before the first request (top-level
+ * await; a failure names the ARN).
+ *
+ * Logs name the path and channels only: never the query string (`?token=`), the
+ * `Authorization` header or cookies.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { authorizerFromConfig, readAuthConfig } from './auth/auth-config.js';
+import { fetchSigningSecret } from './auth/secrets-manager.js';
 import { DynamoDBEventLog } from './aws/dynamodb-event-log.js';
 import { createStreamingHandler, streamify } from './aws/lambda-http-adapter.js';
 import { PollingFeed } from './core/polling-feed.js';
@@ -16,7 +24,14 @@ import { readSubscribeConfig } from './http/subscribe-config.js';
 
 const config = readSubscribeConfig(process.env);
 const tableName = requiredString(process.env, 'TABLE_NAME');
+const auth = readAuthConfig(process.env);
 const logger = new Logger();
+
+const secret =
+  auth.secretArn === undefined
+    ? auth.secret
+    : await fetchSigningSecret(new SecretsManagerClient({}), auth.secretArn);
+const authorize = authorizerFromConfig(auth, { secret });
 
 const eventLog = new DynamoDBEventLog({
   client: new DynamoDBClient({}),
@@ -30,6 +45,7 @@ const router = createRouter({
   feed: () => new PollingFeed(eventLog, { minMs: config.pollMinMs, maxMs: config.pollMaxMs }),
   clock: Date.now,
   random: Math.random,
+  authorize,
   onError: (error, request) =>
     logger.error('request failed', {
       error: error instanceof Error ? error : String(error),

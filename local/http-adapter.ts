@@ -90,9 +90,10 @@ export function createRequestListener(
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const running = serve(router, req, res, onError).catch((error: unknown) => {
       // Only a fault of the adapter itself (say, a header Node refuses) gets here.
+      // The path without the query string, which may carry a token.
       onError(error, {
         method: req.method ?? '',
-        path: req.url ?? '',
+        path: (req.url ?? '').split('?', 1)[0] ?? '',
         query: new URLSearchParams(),
         headers: {},
       });

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { authorizerFromConfig, readAuthConfig } from '../functions/auth/auth-config.js';
 import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
 import { eventLogTableDefinition } from '../functions/aws/event-log-table.js';
 import { SharedFeed } from '../functions/core/shared-feed.js';
-import { type Env, optionalString } from '../functions/env.js';
+import { ConfigError, type Env, optionalString } from '../functions/env.js';
 import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
 import { processBatch, type WriterLog } from '../functions/writer/process-batch.js';
@@ -23,7 +24,10 @@ export interface LocalStackOptions {
   readonly dataDir?: string;
   /** Keep nothing on disk (tests). @default false */
   readonly inMemory?: boolean;
-  /** The same variables the Lambda functions read (README, "Configuration"). */
+  /**
+   * The same variables the Lambda functions read (README, "Configuration"); access
+   * control takes `AUTH_SECRET` here, not `AUTH_SECRET_ARN`.
+   */
   readonly env?: Env;
   /** Log lines; @default one line per entry on stderr */
   readonly log?: WriterLog;
@@ -54,6 +58,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const log = options.log ?? consoleLog;
   const dataDir = options.dataDir ?? optionalString(env, 'DATA_DIR') ?? '.data';
   const config = readSubscribeConfig({ CORS_ORIGINS: '*', ...env });
+  const auth = readAuthConfig(env);
+  if (auth.secretArn !== undefined) {
+    throw new ConfigError(
+      'environment variable AUTH_SECRET_ARN is for AWS; set AUTH_SECRET for the local stack',
+    );
+  }
+  const authorize = authorizerFromConfig(auth);
   const tableName = optionalString(env, 'TABLE_NAME') ?? 'sse-pubsub-events';
   const topicArn = optionalString(env, 'TOPIC_ARN') ?? DEFAULT_LOCAL_TOPIC_ARN;
 
@@ -108,6 +119,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       feed: () => feed,
       clock: Date.now,
       random: Math.random,
+      authorize,
+      // The path only: the query string and headers may carry a token.
       onError: (error, request) =>
         log.error('request failed', { path: request.path, error: String(error) }),
     });

@@ -161,6 +161,7 @@ describe('Function: createRouter', () => {
       const headers = { origin: 'https://app.example' };
       const stream = await route(request('/events?channel=a', { headers }));
       expect(stream.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(stream.headers['access-control-allow-credentials']).toBe('true');
       expect(stream.headers.vary).toBe('Origin');
 
       const preflight = await route(request('/events', { method: 'OPTIONS', headers }));
@@ -181,6 +182,7 @@ describe('Function: createRouter', () => {
         request('/events?channel=a', { headers: { origin: 'https://x.example' } }),
       );
       expect(stream.headers['access-control-allow-origin']).toBe('*');
+      expect(stream.headers['access-control-allow-credentials']).toBeUndefined();
     });
   });
 

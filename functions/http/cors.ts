@@ -6,13 +6,19 @@ export type CorsOrigins = '*' | readonly string[];
 /**
  * CORS headers for a response. EventSource sends a simple GET (no preflight) unless
  * it must carry headers such as `Authorization`; a reconnect only needs
- * `Access-Control-Allow-Origin` on the GET.
+ * `Access-Control-Allow-Origin` on the GET. Credentials (the token cookie) are allowed
+ * for listed origins only, never with `*`.
  */
 export function corsHeaders(request: HttpRequest, origins: CorsOrigins): HttpHeaders {
   const origin = request.headers.origin;
   if (origins === '*') return { 'access-control-allow-origin': '*' };
   if (origin !== undefined && origins.includes(origin)) {
-    return { 'access-control-allow-origin': origin, vary: 'Origin' };
+    // A listed origin may send the token cookie (`new EventSource(url, { withCredentials: true })`).
+    return {
+      'access-control-allow-origin': origin,
+      'access-control-allow-credentials': 'true',
+      vary: 'Origin',
+    };
   }
   return {};
 }

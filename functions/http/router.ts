@@ -9,7 +9,9 @@ import { parseSubscribeRequest, type SubscribeRequest } from './subscribe-reques
 /**
  * Decides whether a request may read its channels (access control plugs in here).
  * Resolves with the time the grant ends (ms since the epoch), if it ends; throws an
- * {@link HttpError} 401 or 403 otherwise.
+ * {@link HttpError} 401 or 403 otherwise. The product's JWT authorizer is
+ * `createAuthorizer` (../auth/authorizer.ts), built from the environment by
+ * `authorizerFromConfig`.
  */
 export type Authorizer = (
   request: HttpRequest,

@@ -28,6 +28,12 @@ export const POLL_LIMIT = 100;
 export const POLL_MAX_BYTES = 4 * 1024 * 1024;
 export const MAX_WAIT_SECONDS = 20;
 export const MAX_CHANNELS = 16;
+/**
+ * Longest query string of a subscribe request, in bytes as re-encoded (414 above it).
+ * Sixteen 128-character channels, a cursor and a token fit; browsers and CloudFront
+ * allow more, but nothing this API reads needs it.
+ */
+export const MAX_QUERY_BYTES = 4096;
 
 export interface SubscribeConfig {
   readonly retentionMs: number;
@@ -45,6 +51,8 @@ export interface SubscribeConfig {
   readonly pollMaxBytes: number;
   readonly maxWaitSeconds: number;
   readonly maxChannels: number;
+  /** @default MAX_QUERY_BYTES */
+  readonly maxQueryBytes?: number | undefined;
   readonly corsOrigins: CorsOrigins;
 }
 
@@ -90,6 +98,10 @@ export function readSubscribeConfig(env: Env): SubscribeConfig {
     pollMaxBytes: positiveInteger(env, 'POLL_MAX_BYTES', d.pollMaxBytes),
     maxWaitSeconds: nonNegativeInteger(env, 'MAX_WAIT_SECONDS', d.maxWaitSeconds),
     maxChannels: positiveInteger(env, 'MAX_CHANNELS', d.maxChannels),
+    // Left out unless set, so the default lives in one place (MAX_QUERY_BYTES).
+    ...(optionalString(env, 'MAX_QUERY_BYTES') !== undefined && {
+      maxQueryBytes: positiveInteger(env, 'MAX_QUERY_BYTES', MAX_QUERY_BYTES),
+    }),
     corsOrigins: optionalString(env, 'CORS_ORIGINS')?.trim() === '*' ? '*' : cors,
   };
   if (config.pollMaxMs < config.pollMinMs) {

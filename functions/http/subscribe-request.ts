@@ -1,6 +1,7 @@
 import { CHANNEL_PATTERN } from '../core/contract.js';
 import { MalformedCursorError, parseResumePoint, type ResumePoint } from '../core/cursor.js';
 import { HttpError, type HttpRequest } from './http-types.js';
+import { MAX_QUERY_BYTES } from './subscribe-config.js';
 
 /** What `/events` and `/poll` requests ask for, checked. */
 export interface SubscribeRequest {
@@ -16,6 +17,8 @@ export interface SubscribeLimits {
   readonly maxChannels: number;
   /** Longest `wait` a poll may ask for, seconds. */
   readonly maxWaitSeconds: number;
+  /** Longest query string, bytes. @default MAX_QUERY_BYTES */
+  readonly maxQueryBytes?: number | undefined;
 }
 
 function invalid(parameter: string, message: string): HttpError {
@@ -69,13 +72,23 @@ function parseWait(query: URLSearchParams, limits: SubscribeLimits): number {
  * Reads a subscribe request. The resume point comes from, first found: the
  * `Last-Event-ID` header, the `lastEventId` parameter, the `cursor` parameter (poll),
  * else "latest".
- * @throws HttpError 400 naming the parameter.
+ * @throws HttpError 400 naming the parameter; 414 when the query string is too long.
  */
 export function parseSubscribeRequest(
   request: HttpRequest,
   limits: SubscribeLimits,
 ): SubscribeRequest {
   const { query } = request;
+  // Re-encoded by URLSearchParams, so the length is of ASCII text.
+  const queryBytes = query.toString().length;
+  const maxQueryBytes = limits.maxQueryBytes ?? MAX_QUERY_BYTES;
+  if (queryBytes > maxQueryBytes) {
+    throw new HttpError(
+      414,
+      'uri_too_long',
+      `query string is ${queryBytes} bytes; the limit is ${maxQueryBytes}`,
+    );
+  }
   const channels = parseChannels(query, limits);
   const sources: [string, string | null | undefined][] = [
     ['Last-Event-ID', request.headers['last-event-id']],
