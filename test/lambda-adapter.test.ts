@@ -225,6 +225,7 @@ describe('Function: createStreamingHandler', () => {
       headers: {
         ...SSE_HEADERS,
         'access-control-allow-origin': 'https://app.example',
+        'access-control-allow-credentials': 'true',
         vary: 'Origin',
       },
     };
