@@ -1,0 +1,298 @@
+/**
+ * Event-log reads per idle connection-second and per delivered event, counted inside the
+ * DynamoDB SDK client ({@link countDynamoDB}), for the two ways the product serves streams:
+ *
+ * - the Node adapter (local stack): one `SharedFeed` whose per-channel pollers are shared
+ *   by every connection; run in a child process (`bench/server.ts`, mode `node`) with real
+ *   SSE connections;
+ * - a simulated Lambda fleet: one `PollingFeed` + `runStreamSession` per connection, as
+ *   each Lambda invocation runs it, all in this process on one counting client.
+ *
+ * Both read the same DynamoDB Local table; events are appended by the bench directly
+ * through `DynamoDBEventLog` on a separate, uncounted client.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
+import { PollingFeed } from '../functions/core/polling-feed.js';
+import { runStreamSession, type StreamSummary } from '../functions/core/stream-session.js';
+import { DEFAULT_SUBSCRIBE_CONFIG } from '../functions/http/subscribe-config.js';
+import {
+  countDynamoDB,
+  type DynamoDBCounts,
+  diffCounts,
+  readsWhere,
+} from './lib/dynamodb-counter.js';
+import type { ServerChild } from './lib/server-child.js';
+import { nowMs, sleep, waitUntil } from './lib/stats.js';
+import { closeSubscribers, connectSubscribers } from './lib/subscribers.js';
+
+export type Fleet = 'node' | 'lambda';
+
+export interface IdleReads {
+  readonly fleet: Fleet;
+  readonly subscribers: number;
+  readonly channels: number;
+  readonly seconds: number;
+  readonly reads: number;
+  readonly readsPerSecond: number;
+  readonly readsPerConnectionSecond: number;
+  /** AWS-billed read units (eventually consistent Query ≥ 0.5) per connection-hour. */
+  readonly readUnitsPerConnectionHour: number;
+  /** Reads per poll interval (POLL_MAX_MS) per poller: per channel (node) or per session (lambda). */
+  readonly readsPerPollInterval: number;
+  /** Reads made while connecting, per connection (the resume point's GetItem, …). */
+  readonly connectReadsPerConnection: number;
+  readonly connectUnitsPerConnection: number;
+}
+
+export interface ActiveReads {
+  readonly fleet: Fleet;
+  readonly subscribers: number;
+  readonly channels: number;
+  readonly ratePerSecond: number;
+  readonly seconds: number;
+  readonly appended: number;
+  readonly delivered: number;
+  readonly reads: number;
+  readonly readsPerDeliveredEvent: number;
+  readonly readUnitsPerDeliveredEvent: number;
+}
+
+const POLL_MAX_MS = DEFAULT_SUBSCRIBE_CONFIG.pollMaxMs;
+const POLL_MIN_MS = DEFAULT_SUBSCRIBE_CONFIG.pollMinMs;
+const WARM_MS = 3_000;
+
+/** Reads of the benchmark's own channels (`<prefix>-<n>`), whoever else reads the table. */
+function counts(total: DynamoDBCounts, prefix: string): { reads: number; units: number } {
+  const mine = readsWhere(total, (channel) => channel.startsWith(`${prefix}-`));
+  return { reads: mine.reads, units: mine.readUnits };
+}
+
+/** Appends `count` events to `channels` (round robin) at `rate` per second. */
+async function appendPaced(
+  log: DynamoDBEventLog,
+  channels: readonly string[],
+  count: number,
+  rate: number,
+): Promise<number> {
+  const start = nowMs();
+  let appended = 0;
+  for (let i = 0; i < count; i++) {
+    const wait = start + (i * 1000) / rate - nowMs();
+    if (wait > 0) await sleep(wait);
+    const channel = channels[i % channels.length] as string;
+    await log.append(channel, [
+      { event: 'message', data: JSON.stringify({ seq: i, t: nowMs() }), dedupeKey: `r-${i}` },
+    ]);
+    appended += 1;
+  }
+  return appended;
+}
+
+export interface ReadsContext {
+  readonly endpoint: string;
+  readonly tableName: string;
+  /** An uncounted log for appending. */
+  readonly writerLog: DynamoDBEventLog;
+}
+
+async function nodeStats(server: ServerChild): Promise<DynamoDBCounts> {
+  const stats = await server.stats();
+  if (stats.dynamo === undefined) throw new Error('the node-mode server reports no counts');
+  return stats.dynamo;
+}
+
+/** Node adapter: `subscribers` idle over `channels`, then (optionally) events at `rate`. */
+export async function nodeReads(
+  server: ServerChild,
+  context: ReadsContext,
+  spec: {
+    readonly prefix: string;
+    readonly subscribers: number;
+    readonly channels: number;
+    readonly idleSeconds: number;
+    readonly active?: { readonly rate: number; readonly seconds: number } | undefined;
+  },
+): Promise<{ idle: IdleReads; active: ActiveReads | undefined }> {
+  const channelNames = Array.from({ length: spec.channels }, (_, i) => `${spec.prefix}-${i}`);
+  let delivered = 0;
+  const s0 = await nodeStats(server);
+  const subscribers = await connectSubscribers({
+    baseUrl: server.url,
+    count: spec.subscribers,
+    channelsOf: (i) => [channelNames[i % spec.channels] as string],
+    onEvent: (_s, event) => {
+      if (event.event === undefined || event.event === 'message') delivered += 1;
+    },
+  });
+  try {
+    const s1 = await nodeStats(server);
+    await sleep(WARM_MS);
+    const s2 = await nodeStats(server);
+    const t2 = nowMs();
+    await sleep(spec.idleSeconds * 1000);
+    const s3 = await nodeStats(server);
+    const seconds = (nowMs() - t2) / 1000;
+    const connect = counts(diffCounts(s0, s1), spec.prefix);
+    const idle = counts(diffCounts(s2, s3), spec.prefix);
+    const idleResult: IdleReads = {
+      fleet: 'node',
+      subscribers: spec.subscribers,
+      channels: spec.channels,
+      seconds,
+      reads: idle.reads,
+      readsPerSecond: idle.reads / seconds,
+      readsPerConnectionSecond: idle.reads / seconds / spec.subscribers,
+      readUnitsPerConnectionHour: (idle.units / seconds / spec.subscribers) * 3600,
+      readsPerPollInterval: (idle.reads / seconds / spec.channels) * (POLL_MAX_MS / 1000),
+      connectReadsPerConnection: connect.reads / spec.subscribers,
+      connectUnitsPerConnection: connect.units / spec.subscribers,
+    };
+    if (spec.active === undefined) return { idle: idleResult, active: undefined };
+
+    delivered = 0;
+    const s4 = await nodeStats(server);
+    const t4 = nowMs();
+    const count = Math.round(spec.active.rate * spec.active.seconds);
+    const appended = await appendPaced(context.writerLog, channelNames, count, spec.active.rate);
+    const expected = appended * (spec.subscribers / spec.channels);
+    await waitUntil(() => delivered >= expected, 10_000);
+    const s5 = await nodeStats(server);
+    const active = counts(diffCounts(s4, s5), spec.prefix);
+    return {
+      idle: idleResult,
+      active: {
+        fleet: 'node',
+        subscribers: spec.subscribers,
+        channels: spec.channels,
+        ratePerSecond: spec.active.rate,
+        seconds: (nowMs() - t4) / 1000,
+        appended,
+        delivered,
+        reads: active.reads,
+        readsPerDeliveredEvent: active.reads / Math.max(1, delivered),
+        readUnitsPerDeliveredEvent: active.units / Math.max(1, delivered),
+      },
+    };
+  } finally {
+    closeSubscribers(subscribers);
+    await sleep(500);
+  }
+}
+
+/**
+ * A simulated Lambda fleet: `sessions` stream sessions, each with its own PollingFeed
+ * (default poll interval 200 ms → 1 s), exactly as functions/stream.ts builds them.
+ */
+export async function lambdaReads(
+  context: ReadsContext,
+  spec: {
+    readonly prefix: string;
+    readonly sessions: number;
+    readonly idleSeconds: number;
+    readonly active?: { readonly rate: number; readonly seconds: number } | undefined;
+  },
+): Promise<{ idle: IdleReads; active: ActiveReads | undefined }> {
+  const client = new DynamoDBClient({
+    endpoint: context.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const counter = countDynamoDB(client);
+  const log = new DynamoDBEventLog({ client, tableName: context.tableName });
+  const channel = `${spec.prefix}-0`;
+  const config = DEFAULT_SUBSCRIBE_CONFIG;
+  const controllers: AbortController[] = [];
+  const summaries: Promise<StreamSummary>[] = [];
+  let opened = 0;
+
+  const s0 = counter.snapshot();
+  for (let i = 0; i < spec.sessions; i++) {
+    const controller = new AbortController();
+    controllers.push(controller);
+    let first = true;
+    summaries.push(
+      runStreamSession(
+        {
+          channels: [channel],
+          resume: { kind: 'latest' },
+          envelope: false,
+          retryMs: config.retryMs,
+          heartbeatMs: config.heartbeatMs,
+          stopAt: Date.now() + config.lifetimeMs,
+          byteBudget: config.byteBudget,
+          pageSize: config.pageSize,
+          paddingBytes: 0,
+        },
+        {
+          feed: new PollingFeed(log, { minMs: config.pollMinMs, maxMs: config.pollMaxMs }),
+          clock: Date.now,
+          signal: controller.signal,
+          write: (chunk) => {
+            if (first && chunk.includes('event: stream.open')) {
+              first = false;
+              opened += 1;
+            }
+          },
+        },
+      ),
+    );
+  }
+  try {
+    await waitUntil(() => opened >= spec.sessions, 30_000);
+    const s1 = counter.snapshot();
+    await sleep(WARM_MS);
+    const s2 = counter.snapshot();
+    const t2 = nowMs();
+    await sleep(spec.idleSeconds * 1000);
+    const s3 = counter.snapshot();
+    const seconds = (nowMs() - t2) / 1000;
+    const connect = counts(diffCounts(s0, s1), spec.prefix);
+    const idle = counts(diffCounts(s2, s3), spec.prefix);
+    const idleResult: IdleReads = {
+      fleet: 'lambda',
+      subscribers: spec.sessions,
+      channels: 1,
+      seconds,
+      reads: idle.reads,
+      readsPerSecond: idle.reads / seconds,
+      readsPerConnectionSecond: idle.reads / seconds / spec.sessions,
+      readUnitsPerConnectionHour: (idle.units / seconds / spec.sessions) * 3600,
+      readsPerPollInterval: (idle.reads / seconds / spec.sessions) * (POLL_MAX_MS / 1000),
+      connectReadsPerConnection: connect.reads / spec.sessions,
+      connectUnitsPerConnection: connect.units / spec.sessions,
+    };
+    if (spec.active === undefined) return { idle: idleResult, active: undefined };
+
+    const s4 = counter.snapshot();
+    const t4 = nowMs();
+    const count = Math.round(spec.active.rate * spec.active.seconds);
+    const appended = await appendPaced(context.writerLog, [channel], count, spec.active.rate);
+    // Long enough for every session's next poll.
+    await sleep(POLL_MAX_MS + POLL_MIN_MS);
+    const s5 = counter.snapshot();
+    const seconds4 = (nowMs() - t4) / 1000;
+    for (const controller of controllers) controller.abort();
+    const delivered = (await Promise.all(summaries)).reduce((sum, s) => sum + s.events, 0);
+    const active = counts(diffCounts(s4, s5), spec.prefix);
+    return {
+      idle: idleResult,
+      active: {
+        fleet: 'lambda',
+        subscribers: spec.sessions,
+        channels: 1,
+        ratePerSecond: spec.active.rate,
+        seconds: seconds4,
+        appended,
+        delivered,
+        reads: active.reads,
+        readsPerDeliveredEvent: active.reads / Math.max(1, delivered),
+        readUnitsPerDeliveredEvent: active.units / Math.max(1, delivered),
+      },
+    };
+  } finally {
+    for (const controller of controllers) controller.abort();
+    await Promise.allSettled(summaries);
+    client.destroy();
+  }
+}

@@ -1,0 +1,413 @@
+/**
+ * `npm run bench` (tsx bench/run.ts [--quick]): every benchmark of issue 8 in one run,
+ * against servers and databases it starts itself on 127.0.0.1, then docs/benchmarks.md
+ * and docs/benchmarks.json. See docs/benchmarks.md, "Method", for what each figure is.
+ *
+ * Order: Lambda bundles → DynamoDB Local (append throughput, reads per connection for
+ * the Node adapter and a simulated Lambda fleet) → latency and fan-out against the
+ * better-sse baseline and the local stack → memory per idle connection. Every loop is
+ * bounded; the whole run takes about 5–6 minutes on 2 cores.
+ */
+import './lib/quiet-warnings.js';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
+import { eventLogTableDefinition } from '../functions/aws/event-log-table.js';
+import { startDynamoDBLocal } from '../local/dynamodb-local.js';
+import { ensureTable } from '../local/tables.js';
+import { type AppendCase, type AppendResult, measureAppend } from './append.js';
+import { type BundleResult, measureBundles } from './bundles.js';
+import {
+  type FanoutResult,
+  type LatencyCase,
+  type LatencyResult,
+  measureFanout,
+  measureLatency,
+} from './latency.js';
+import { startServerChild } from './lib/server-child.js';
+import { round } from './lib/stats.js';
+import { type MemoryResult, measureMemory } from './memory.js';
+import { type ActiveReads, type IdleReads, lambdaReads, nodeReads } from './reads.js';
+import { type BenchResults, renderMarkdown, summarize } from './report.js';
+import { checkSoakTrace, parseSoakTrace } from './soak-checker.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'docs' },
+    /** A trace written by `npm run soak`: checked again and summarised in the report. */
+    'soak-trace': { type: 'string' },
+    /** Re-render docs/benchmarks.md from a benchmarks.json, without measuring. */
+    render: { type: 'string' },
+  },
+});
+const QUICK = args.quick === true;
+const BIOME = fileURLToPath(new URL('../node_modules/@biomejs/biome/bin/biome', import.meta.url));
+/** The event-log table of the local stack the bench starts. */
+const STACK_TABLE = 'bench-stack-events';
+const scale = (full: number, quick: number): number => (QUICK ? quick : full);
+
+const log = (message: string): void => console.log(message);
+const t0 = Date.now();
+const elapsed = (): string => `${Math.round((Date.now() - t0) / 1000)} s`;
+
+function machine(): BenchResults['machine'] {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    date: new Date().toISOString(),
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: round(totalmem() / 1024 ** 3, 1),
+    freeMemoryGiB: round(freemem() / 1024 ** 3, 1),
+    node: process.version,
+    os: `${platform()} ${release()}`,
+    loadAverageAtStart: loadavg().map((l) => round(l, 2)),
+    commit,
+  };
+}
+
+function write(dir: string, results: BenchResults): void {
+  const summary = summarize(results);
+  mkdirSync(dir, { recursive: true });
+  const json = `${dir}/benchmarks.json`;
+  // Three decimals are plenty for every figure here.
+  const rounded = (_key: string, value: unknown): unknown =>
+    typeof value === 'number' && !Number.isInteger(value) ? round(value, 3) : value;
+  writeFileSync(json, `${JSON.stringify({ ...results, summary }, rounded, 2)}\n`);
+  writeFileSync(`${dir}/benchmarks.md`, renderMarkdown(results, summary));
+  // Keep `npm run lint` (biome check .) clean: format the JSON the way Biome does.
+  try {
+    execFileSync(process.execPath, [BIOME, 'format', '--write', json], { stdio: 'ignore' });
+  } catch {
+    console.error(`could not format ${json} with Biome; run \`npx biome format --write ${json}\``);
+  }
+}
+
+async function main(): Promise<void> {
+  if (args.render !== undefined) {
+    const saved = JSON.parse(readFileSync(args.render, 'utf8')) as BenchResults & {
+      summary?: unknown;
+    };
+    const { summary: _old, ...results } = saved;
+    write(args.out ?? 'docs', results);
+    log(`re-rendered ${args.out ?? 'docs'}/benchmarks.md from ${args.render}`);
+    return;
+  }
+
+  const results: { -readonly [K in keyof BenchResults]?: BenchResults[K] } = {
+    machine: machine(),
+    quick: QUICK,
+  };
+  log(
+    `bench: ${results.machine?.nproc} cores, ${results.machine?.memoryGiB} GiB, Node ${process.version}, load ${results.machine?.loadAverageAtStart.join(' ')}${QUICK ? ' (quick)' : ''}`,
+  );
+
+  // 1. Bundles.
+  log('\n== Lambda bundles (esbuild, the CDK options) ==');
+  const bundles: BundleResult[] = await measureBundles(scale(9, 3));
+  for (const b of bundles) {
+    log(
+      `${b.name}: ${b.bytes} B minified (${b.gzipBytes} B gzip; AWS SDK ${b.awsSdkBytes} B, own code ${b.ownBytes} B); init median ${round(b.initMs)} ms, with --enable-source-maps ${round(b.initWithSourceMapsMs)} ms; process start → ready ${round(b.processToReadyMs)} ms; connections opened at import: ${b.requestsAtImport}`,
+    );
+  }
+  results.bundles = bundles;
+
+  // 2. DynamoDB Local: append throughput and reads.
+  log(`\n== DynamoDB Local (${elapsed()}) ==`);
+  const dynamo = await startDynamoDBLocal({});
+  const tableName = 'bench-events';
+  try {
+    await ensureTable(dynamo.client, eventLogTableDefinition(tableName));
+    const appendCases: AppendCase[] = [
+      {
+        name: 'hot, 1 writer, 1 per append',
+        channels: 1,
+        writers: 1,
+        batch: 1,
+        events: scale(1_000, 200),
+        maxSeconds: 6,
+      },
+      {
+        name: 'hot, 1 writer, 10 per append',
+        channels: 1,
+        writers: 1,
+        batch: 10,
+        events: scale(4_000, 500),
+        maxSeconds: 6,
+      },
+      {
+        name: 'hot, 1 writer, 49 per append',
+        channels: 1,
+        writers: 1,
+        batch: 49,
+        events: scale(12_000, 1_000),
+        maxSeconds: 8,
+      },
+      {
+        name: 'hot, 4 writers, 49 per append',
+        channels: 1,
+        writers: 4,
+        batch: 49,
+        events: scale(12_000, 1_000),
+        maxSeconds: 8,
+      },
+      {
+        name: '100 channels, 8 writers, 10 per append',
+        channels: 100,
+        writers: 8,
+        batch: 10,
+        events: scale(6_000, 500),
+        maxSeconds: 8,
+      },
+      {
+        name: '100 channels, 8 writers, 49 per append',
+        channels: 100,
+        writers: 8,
+        batch: 49,
+        events: scale(12_000, 1_000),
+        maxSeconds: 8,
+      },
+    ];
+    const appends: AppendResult[] = [];
+    for (const [i, spec] of appendCases.entries()) {
+      const r = await measureAppend(dynamo.endpoint, tableName, spec, `append-${i}`);
+      appends.push(r);
+      log(
+        `append ${r.name}: ${r.appended} events in ${round(r.seconds, 2)} s = ${Math.round(r.eventsPerSecond)}/s; ${r.transactions} transactions (${r.cancelledTransactions} cancelled), ${round(r.writeUnitsPerEvent, 2)} WCU/event; lost ${r.lost}, duplicated ${r.duplicated}, gaps ${r.gaps}, misplaced ${r.misplaced}; redelivery of ${r.redelivery.sent}: ${r.redelivery.reportedDuplicate} duplicate, ${r.redelivery.samePosition} same position, ${r.redelivery.storedAgain} stored again`,
+      );
+    }
+    results.appends = appends;
+
+    log(`\n== Event-log reads (${elapsed()}) ==`);
+    const writerLog = new DynamoDBEventLog({ client: dynamo.client, tableName });
+    const context = { endpoint: dynamo.endpoint, tableName, writerLog };
+    const idle: IdleReads[] = [];
+    const active: ActiveReads[] = [];
+    const idleSeconds = scale(10, 4);
+    const activeSpec = { rate: 5, seconds: scale(10, 4) };
+    const node = await startServerChild({
+      mode: 'node',
+      dynamoEndpoint: dynamo.endpoint,
+      tableName,
+    });
+    try {
+      const nodeCases = [
+        { subscribers: 10, channels: 1, active: undefined },
+        { subscribers: 100, channels: 1, active: activeSpec },
+        { subscribers: scale(1_000, 200), channels: 1, active: activeSpec },
+        { subscribers: scale(1_000, 200), channels: 100, active: undefined },
+      ];
+      for (const [i, c] of nodeCases.entries()) {
+        const r = await nodeReads(node, context, {
+          prefix: `reads-node-${i}`,
+          subscribers: c.subscribers,
+          channels: c.channels,
+          idleSeconds,
+          active: c.active,
+        });
+        idle.push(r.idle);
+        if (r.active !== undefined) active.push(r.active);
+      }
+    } finally {
+      await node.stop();
+    }
+    const lambdaIdle = await lambdaReads(context, {
+      prefix: 'reads-lambda-idle',
+      sessions: scale(100, 20),
+      idleSeconds,
+    });
+    idle.push(lambdaIdle.idle);
+    const lambdaActive = await lambdaReads(context, {
+      prefix: 'reads-lambda-active',
+      sessions: scale(50, 10),
+      idleSeconds: 2,
+      active: activeSpec,
+    });
+    if (lambdaActive.active !== undefined) active.push(lambdaActive.active);
+    for (const r of idle) {
+      log(
+        `idle ${r.fleet} ${r.subscribers} subscribers / ${r.channels} channel(s): ${round(r.readsPerSecond, 2)} reads/s = ${round(r.readsPerConnectionSecond, 4)} per connection-second, ${round(r.readsPerPollInterval, 2)} per poller per poll interval; ${round(r.connectReadsPerConnection, 2)} reads per connect`,
+      );
+    }
+    for (const r of active) {
+      log(
+        `active ${r.fleet} ${r.subscribers} subscribers, ${r.ratePerSecond} events/s: ${r.delivered} delivered, ${r.reads} reads = ${round(r.readsPerDeliveredEvent, 4)} reads (${round(r.readUnitsPerDeliveredEvent, 4)} RCU) per delivered event`,
+      );
+    }
+    results.idleReads = idle;
+    results.activeReads = active;
+  } finally {
+    await dynamo.stop();
+  }
+
+  // 3. Latency and fan-out: baseline, then the product.
+  const cases: LatencyCase[] = [
+    {
+      name: '1 subscriber',
+      subscribers: 1,
+      channels: 1,
+      events: scale(100, 30),
+      ratePerSecond: 10,
+    },
+    {
+      name: '100 subscribers, 1 channel',
+      subscribers: 100,
+      channels: 1,
+      events: scale(100, 30),
+      ratePerSecond: 10,
+    },
+    {
+      name: '1,000 subscribers, 1 channel',
+      subscribers: scale(1_000, 200),
+      channels: 1,
+      events: scale(100, 30),
+      ratePerSecond: 10,
+    },
+    {
+      name: '1,000 subscribers, 100 channels',
+      subscribers: scale(1_000, 200),
+      channels: 100,
+      events: scale(200, 50),
+      ratePerSecond: 20,
+    },
+  ];
+  const fanoutSubscribers = scale(1_000, 200);
+  const fanoutEvents = scale(300, 50);
+  const latency: { product: LatencyResult[]; baseline: LatencyResult[] } = {
+    product: [],
+    baseline: [],
+  };
+  const fanout: Partial<Record<'product' | 'baseline', FanoutResult>> = {};
+  let fanoutStored: FanoutResult | undefined;
+  for (const target of ['baseline', 'product'] as const) {
+    log(`\n== Latency and fan-out: ${target} (${elapsed()}) ==`);
+    const server = await startServerChild({
+      mode: target === 'product' ? 'stack' : 'baseline',
+      env: { TABLE_NAME: STACK_TABLE },
+    });
+    try {
+      for (const spec of cases) {
+        const r = await measureLatency(server, spec, `lat-${target}`, {
+          probe: target === 'product',
+        });
+        latency[target].push(r);
+        log(
+          `${r.name} @ ${r.ratePerSecond}/s: p50 ${round(r.latencyMs.p50)} ms, p95 ${round(r.latencyMs.p95)} ms, p99 ${round(r.latencyMs.p99)} ms, max ${round(r.latencyMs.max)} ms; ${r.delivered}/${r.expectedDeliveries} delivered, ${r.duplicates} duplicates, ${r.subscribersOpened} opened${r.breakdown === undefined ? '' : `; publish→stored p50 ${round(r.breakdown.publishToStoredMs.p50)} / p99 ${round(r.breakdown.publishToStoredMs.p99)} ms, stored→received p50 ${round(r.breakdown.storedToReceivedMs.p50)} / p99 ${round(r.breakdown.storedToReceivedMs.p99)} ms`}`,
+        );
+      }
+      const showFanout = (what: string, f: FanoutResult): void =>
+        log(
+          `${what} ${f.events} events × ${f.subscribers} subscribers: ${f.delivered} delivered in ${round(f.elapsedMs)} ms = ${Math.round(f.deliveriesPerSecond)} deliveries/s (ingestion took ${round(f.publishMs)} ms; clients used ${round(f.clientCpuShare * 100)}% of a core, the server ${round(f.serverCpuShare * 100)}%)`,
+        );
+      const f = await measureFanout(server, fanoutSubscribers, fanoutEvents, `fan-${target}`);
+      fanout[target] = f;
+      showFanout('fan-out, published', f);
+      if (target === 'product' && server.dynamoEndpoint !== undefined) {
+        // The same burst stored straight into the stack's event log: fan-out alone.
+        const client = new DynamoDBClient({
+          endpoint: server.dynamoEndpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        });
+        const stackLog = new DynamoDBEventLog({ client, tableName: STACK_TABLE });
+        try {
+          const stored = await measureFanout(
+            server,
+            fanoutSubscribers,
+            fanoutEvents,
+            'fan-stored',
+            async (channel, data) => {
+              for (let i = 0; i < data.length; i += 49) {
+                await stackLog.append(
+                  channel,
+                  data.slice(i, i + 49).map((d, k) => ({
+                    event: 'message',
+                    data: d,
+                    dedupeKey: `fan-${i + k}`,
+                  })),
+                );
+              }
+            },
+          );
+          fanoutStored = stored;
+          showFanout('fan-out, stored straight into the log', stored);
+        } finally {
+          client.destroy();
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  results.latency = latency;
+  if (fanout.product === undefined || fanout.baseline === undefined) throw new Error('no fan-out');
+  results.fanout = {
+    product: fanout.product,
+    baseline: fanout.baseline,
+    productStoredDirectly: fanoutStored,
+  };
+
+  // 4. Memory per idle connection.
+  const memoryFirst = scale(500, 100);
+  const memoryConnections = scale(2_500, 400);
+  const memory: Partial<Record<'product' | 'baseline', MemoryResult>> = {};
+  for (const target of ['product', 'baseline'] as const) {
+    log(`\n== Memory per idle connection: ${target} (${elapsed()}) ==`);
+    const server = await startServerChild(
+      { mode: target === 'product' ? 'stack' : 'baseline' },
+      { exposeGc: true },
+    );
+    try {
+      const m = await measureMemory(server, memoryFirst, memoryConnections, 'memory-idle');
+      memory[target] = m;
+      log(
+        `${m.opened}/${m.connections} idle connections, per connection from ${m.first} to ${m.connections}: RSS ${Math.round(m.perConnection.rss)} B, heap used ${Math.round(m.perConnection.heapUsed)} B, JS (heap + external + buffers) ${Math.round(m.perConnection.js)} B; average from zero: RSS ${Math.round(m.averageFromZero.rss)} B`,
+      );
+    } finally {
+      await server.stop();
+    }
+  }
+  if (memory.product === undefined || memory.baseline === undefined) throw new Error('no memory');
+  results.memory = { product: memory.product, baseline: memory.baseline };
+
+  const soakTrace = args['soak-trace'];
+  if (soakTrace !== undefined) {
+    const trace = parseSoakTrace(JSON.parse(readFileSync(soakTrace, 'utf8')));
+    const report = checkSoakTrace(trace);
+    results.soak = { meta: trace.meta, report };
+    log(
+      `\nsoak trace ${soakTrace}: ${report.ok ? 'passed' : 'FAILED'}, ${report.deliveries} deliveries`,
+    );
+  }
+
+  results.durationSeconds = Math.round((Date.now() - t0) / 1000);
+  results.loadAverageAtEnd = loadavg().map((l) => round(l, 2));
+  const complete = results as BenchResults;
+  const summary = summarize(complete);
+  log(`\n== Targets (${elapsed()}) ==`);
+  for (const t of summary.targets) log(`${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
+  log('\n== Cost (Lambda deployment, us-east-1, arm64) ==');
+  for (const row of summary.cost.rows)
+    log(`${row.item}: ${row.quantity} → $${row.dollars.toPrecision(3)} ${row.per}`);
+
+  const dir = args.out ?? 'docs';
+  write(dir, complete);
+  log(`\nwrote ${dir}/benchmarks.md and ${dir}/benchmarks.json in ${elapsed()}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('bench failed:', error);
+    process.exit(1);
+  },
+);
