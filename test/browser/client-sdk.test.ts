@@ -9,7 +9,6 @@
  * `npx playwright install`. Run with `npm run test:browser`.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,23 +17,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { build } from 'esbuild';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscribeTiming } from '../../client/src/index.js';
 import { freePort } from '../../local/dynamodb-local.js';
 import { startLocalStack } from '../../local/stack.js';
+import { type Chromium, launchChromium } from '../support/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const CLIENT_ENTRY = fileURLToPath(new URL('../../client/src/index.ts', import.meta.url));
 
 type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
@@ -93,7 +82,7 @@ describe('Function: subscribe (in Chromium)', () => {
   let site: Server;
   let siteUrl: string;
   let context: BrowserContext;
-  let profileDir: string;
+  let browser: Chromium | undefined;
   let sns: SNSClient;
   let pages: Page[] = [];
   let problems: string[] = [];
@@ -110,13 +99,6 @@ describe('Function: subscribe (in Chromium)', () => {
     });
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: the browser tests need it. ` +
-          'Install it with `apt-get install chromium` (or set CHROMIUM_PATH); ' +
-          'never `npx playwright install`.',
-      );
-    }
     const bundle = await build({
       entryPoints: [CLIENT_ENTRY],
       bundle: true,
@@ -147,12 +129,8 @@ describe('Function: subscribe (in Chromium)', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
       maxAttempts: 1,
     });
-    profileDir = await mkdtemp(join(tmpdir(), 'client-sdk-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium('client-sdk-chromium-');
+    context = browser.context;
   });
 
   afterEach(async () => {
@@ -163,13 +141,11 @@ describe('Function: subscribe (in Chromium)', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     sns?.destroy();
     await stack?.stop();
     await new Promise((resolve) => site?.close(resolve));
-    for (const dir of [profileDir, dataDir]) {
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-    }
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   });
 
   /** Opens the page subscribed to `channel`; `requests` collects the URLs it asks for. */

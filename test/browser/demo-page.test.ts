@@ -9,27 +9,12 @@
  * `npx playwright install`. Run alone with `npx vitest run test/browser`.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../functions/core/cursor.js';
 import { startLocalStack } from '../../local/stack.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { type Chromium, launchChromium } from '../support/chromium.js';
 
 type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 
@@ -49,20 +34,13 @@ const uniqueChannel = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}
 describe('Page: demo', () => {
   let stack: LocalStack;
   let context: BrowserContext;
-  let profileDir: string;
+  let browser: Chromium | undefined;
   let sns: SNSClient;
   let pages: Page[] = [];
   /** Uncaught errors and dialogs (an `alert` would mean injected markup ran). */
   let problems: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: the browser tests need it. ` +
-          'Install it with `apt-get install chromium` (or set CHROMIUM_PATH); ' +
-          'never `npx playwright install`.',
-      );
-    }
     stack = await startLocalStack({
       port: 0,
       inMemory: true,
@@ -79,12 +57,8 @@ describe('Page: demo', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
       maxAttempts: 1,
     });
-    profileDir = await mkdtemp(join(tmpdir(), 'demo-page-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium('demo-page-chromium-');
+    context = browser.context;
   });
 
   afterEach(async () => {
@@ -95,10 +69,9 @@ describe('Page: demo', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     sns?.destroy();
     await stack?.stop();
-    if (profileDir !== undefined) await rm(profileDir, { recursive: true, force: true });
   });
 
   async function newPage(): Promise<Page> {
