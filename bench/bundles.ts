@@ -11,11 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { ESM_REQUIRE_BANNER } from '../lib/esm-banner.js';
 import { median } from './lib/stats.js';
-
-/** The banner of lib/sse-pub-sub.ts (not exported there). */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __ssePubSubCreateRequire } from 'node:module'; const require = __ssePubSubCreateRequire(import.meta.url);";
 
 export interface BundleResult {
   readonly name: 'stream' | 'writer';

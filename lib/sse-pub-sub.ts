@@ -19,6 +19,7 @@ import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../functions/core/poll
 import { HEARTBEAT_MS, STREAM_LIFETIME_MS } from '../functions/http/subscribe-config.js';
 import { type SsePubSubAuthProps, secretPolicyArn, streamAuth } from './auth.js';
 import { SsePubSubConfigError } from './errors.js';
+import { ESM_REQUIRE_BANNER } from './esm-banner.js';
 import {
   METRICS_NAMESPACE,
   type SsePubSubAlarms,
@@ -85,13 +86,6 @@ export const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
 /** Paths are resolved from this module, so the construct works from any working directory. */
 const WRITER_ENTRY = fileURLToPath(new URL('../functions/writer.ts', import.meta.url));
 const STREAM_ENTRY = fileURLToPath(new URL('../functions/stream.ts', import.meta.url));
-
-/**
- * ESM bundles cannot call `require`, yet some CommonJS dependencies do (for Node
- * built-ins); esbuild's `__require` shim finds this one.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __ssePubSubCreateRequire } from 'node:module'; const require = __ssePubSubCreateRequire(import.meta.url);";
 
 /** Both functions bundle the same way: one minified ESM file with a source map. */
 const BUNDLING: BundlingOptions = {
