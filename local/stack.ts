@@ -7,7 +7,12 @@ import { SharedFeed } from '../functions/core/shared-feed.js';
 import { ConfigError, type Env, optionalString } from '../functions/env.js';
 import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
-import { processBatch, type WriterLog } from '../functions/writer/process-batch.js';
+import {
+  processBatch,
+  type QueueRecord,
+  type WriterLog,
+} from '../functions/writer/process-batch.js';
+import { parseSnsEnvelope } from '../functions/writer/sns-envelope.js';
 import { DeadLetterFile, DeadLetterMemory } from './dead-letter-file.js';
 import { DEFAULT_LOCAL_TOPIC_ARN, DEFAULT_PORT } from './defaults.js';
 import { startDynamoDBLocal } from './dynamodb-local.js';
@@ -102,14 +107,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       client: dynamo.client,
       tableName: `${tableName}-outbox`,
       topicArn,
-      deliver: (records) =>
-        processBatch(records, {
+      deliver: async (records) => {
+        const result = await processBatch(records, {
           eventLog,
           deadLetters,
           log,
           metrics: { rejected() {}, appended() {}, duplicates() {}, failed() {} },
           maxPayloadBytes: Number(optionalString(env, 'MAX_PAYLOAD_BYTES') ?? 262_144),
-        }),
+        });
+        // The writer runs in this process: tell the subscribers' pollers at once rather
+        // than let them find the events at their next poll.
+        for (const channel of channelsOf(records)) feed.nudge(channel);
+        return result;
+      },
       log,
     });
     stops.push(() => sns.stop());
@@ -151,4 +161,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
+}
+
+/** The channels a batch of SNS notifications names (invalid ones are skipped). */
+function channelsOf(records: readonly QueueRecord[]): Set<string> {
+  const channels = new Set<string>();
+  for (const record of records) {
+    const parsed = parseSnsEnvelope(record.body);
+    const channel = parsed.ok ? parsed.notification.message.channel : undefined;
+    if (channel !== undefined) channels.add(channel);
+  }
+  return channels;
 }

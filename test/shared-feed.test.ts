@@ -101,6 +101,34 @@ describe('Class: SharedFeed', () => {
     vi.useRealTimers();
   });
 
+  describe('Method: nudge', () => {
+    it('makes an idle poller read at once, waking its waiters without waiting an interval', async () => {
+      // Prepare: idle long enough for the interval to reach its 800 ms ceiling
+      const shared = createFeed();
+      const wait = track(shared.waitForNews(at('a', 0), 60_000, controller().signal));
+      await vi.advanceTimersByTimeAsync(2_300);
+      const readsBefore = log.readsOf('a');
+
+      // Act
+      await publish(memory, 'a', 1);
+      shared.nudge('a');
+      await vi.advanceTimersByTimeAsync(0);
+
+      // Assess
+      expect(log.readsOf('a')).toBe(readsBefore + 1);
+      expect(wait.done).toBe(true);
+    });
+
+    it('starts nothing for a channel nobody waits on', async () => {
+      const shared = createFeed();
+      shared.nudge('quiet');
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(log.readsOf('quiet')).toBe(0);
+      expect(log.retainedCalls).toBe(0);
+      expect(shared.activeChannels).toBe(0);
+    });
+  });
+
   describe('Method: waitForNews', () => {
     it.each([1, 50])('reads the log once per poll interval with %i waiter(s)', async (waiters) => {
       // Prepare

@@ -73,6 +73,8 @@ interface Channel {
   failures: number;
   timer: ReturnType<typeof setTimeout> | undefined;
   polling: boolean;
+  /** News arrived while a poll was in flight: poll again at once after it. */
+  nudged: boolean;
   stopped: boolean;
 }
 
@@ -244,6 +246,23 @@ export class SharedFeed implements EventFeed {
     this.#channels.clear();
   }
 
+  /**
+   * Says that `channel` has news (a writer in this process just appended to it), so its
+   * poller reads now instead of at its next interval. Only a running poller is nudged:
+   * nothing starts for a channel nobody waits on.
+   */
+  nudge(channel: string): void {
+    const state = this.#channels.get(channel);
+    if (state === undefined || state.stopped || !state.anchored) return;
+    if (state.polling) {
+      state.nudged = true;
+      return;
+    }
+    if (state.timer !== undefined) clearTimeout(state.timer);
+    state.timer = undefined;
+    void this.#poll(state);
+  }
+
   /** The channel's poller, started if it is not running. */
   #channel(name: string): Channel {
     let state = this.#channels.get(name);
@@ -261,6 +280,7 @@ export class SharedFeed implements EventFeed {
         failures: 0,
         timer: undefined,
         polling: false,
+        nudged: false,
         stopped: false,
       };
       this.#channels.set(name, state);
@@ -331,6 +351,10 @@ export class SharedFeed implements EventFeed {
       );
     } finally {
       state.polling = false;
+    }
+    if (state.nudged) {
+      state.nudged = false;
+      delay = 0;
     }
     this.#schedule(state, delay);
   }
