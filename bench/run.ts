@@ -98,6 +98,12 @@ async function main(): Promise<void> {
       summary?: unknown;
     };
     const { summary: _old, ...results } = saved;
+    const soakTrace = args['soak-trace'];
+    if (soakTrace !== undefined) {
+      // Lets a soak run's summary join figures measured earlier.
+      const trace = parseSoakTrace(JSON.parse(readFileSync(soakTrace, 'utf8')));
+      Object.assign(results, { soak: { meta: trace.meta, report: checkSoakTrace(trace) } });
+    }
     write(args.out ?? 'docs', results);
     log(`re-rendered ${args.out ?? 'docs'}/benchmarks.md from ${args.render}`);
     return;
