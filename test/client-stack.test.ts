@@ -240,8 +240,9 @@ describe('Function: subscribe', () => {
       expect(p.query.get('cursor')).toMatch(/^1\./);
       expect(p.query.get('wait')).toBe('5');
     }
-    // Long-polling: far fewer requests than events.
-    expect(polls.length).toBeLessThan(sent.length + 1);
+    // Long-polling, not busy polling: a request only comes back with news, so there are
+    // at most about as many requests as events (they are published 150 ms apart).
+    expect(polls.length).toBeLessThanOrEqual(sent.length + 3);
   });
 
   it('falls back to polling behind a proxy that holds streams, and streams again once it stops', async () => {
