@@ -4,7 +4,7 @@
  * after the 401, and nothing is lost or repeated meanwhile.
  */
 import { randomUUID } from 'node:crypto';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { EventSource } from 'eventsource';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import {
 } from '../client/src/index.js';
 import { startLocalStack } from '../local/stack.js';
 import { type BufferingProxy, startBufferingProxy } from './support/buffering-proxy.js';
+import { localSnsClient } from './support/local-sns-client.js';
 
 type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 
@@ -56,12 +57,7 @@ describe('Function: subscribe (tokens)', () => {
         error: (message, fields) => problems.push(`stack: ${message} ${JSON.stringify(fields)}`),
       },
     });
-    sns = new SNSClient({
-      endpoint: `${stack.url}/sns`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    sns = localSnsClient(stack.url);
   });
 
   afterEach(async () => {

@@ -5,7 +5,7 @@
  * every test straddles several server-side stream ends.
  */
 import { randomUUID } from 'node:crypto';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,6 +22,7 @@ import {
 import { encodeCursor } from '../functions/core/cursor.js';
 import { startLocalStack } from '../local/stack.js';
 import { type BufferingProxy, startBufferingProxy } from './support/buffering-proxy.js';
+import { localSnsClient } from './support/local-sns-client.js';
 
 type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 
@@ -75,12 +76,7 @@ describe('Function: subscribe', () => {
         error: (message, fields) => problems.push(`stack: ${message} ${JSON.stringify(fields)}`),
       },
     });
-    sns = new SNSClient({
-      endpoint: `${stack.url}/sns`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    sns = localSnsClient(stack.url);
   });
 
   afterEach(async () => {

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { build } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import type { SubscribeTiming } from '../../client/src/index.js';
 import { freePort } from '../../local/dynamodb-local.js';
 import { startLocalStack } from '../../local/stack.js';
 import { type Chromium, launchChromium } from '../support/chromium.js';
+import { localSnsClient } from '../support/local-sns-client.js';
 
 const CLIENT_ENTRY = fileURLToPath(new URL('../../client/src/index.ts', import.meta.url));
 
@@ -123,12 +124,7 @@ describe('Function: subscribe (in Chromium)', () => {
     port = await freePort();
     dataDir = await mkdtemp(join(tmpdir(), 'client-sdk-stack-'));
     stack = await startStack();
-    sns = new SNSClient({
-      endpoint: `${stack.url}/sns`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    sns = localSnsClient(stack.url);
     browser = await launchChromium('client-sdk-chromium-');
     context = browser.context;
   });

@@ -9,12 +9,13 @@
  * `npx playwright install`. Run alone with `npx vitest run test/browser`.
  */
 import { randomUUID } from 'node:crypto';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../functions/core/cursor.js';
 import { startLocalStack } from '../../local/stack.js';
 import { type Chromium, launchChromium } from '../support/chromium.js';
+import { localSnsClient } from '../support/local-sns-client.js';
 
 type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 
@@ -51,12 +52,7 @@ describe('Page: demo', () => {
         error: (message, fields) => problems.push(`stack: ${message} ${JSON.stringify(fields)}`),
       },
     });
-    sns = new SNSClient({
-      endpoint: `${stack.url}/sns`,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
+    sns = localSnsClient(stack.url);
     browser = await launchChromium('demo-page-chromium-');
     context = browser.context;
   });
