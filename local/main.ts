@@ -6,6 +6,11 @@
 import { JavaMissingError } from './dynamodb-local.js';
 import { startLocalStack } from './stack.js';
 
+// The AWS SDK warns at first use under Node 20 that its 2027 releases will need Node 22:
+// eight lines of stderr between the user and the ready line, about a release not yet
+// installed. Whoever set the variable decides.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(): Promise<void> {
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { authorizerFromConfig, readAuthConfig } from '../functions/auth/auth-config.js';
 import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
 import { eventLogTableDefinition } from '../functions/aws/event-log-table.js';
@@ -14,7 +14,7 @@ import {
 } from '../functions/writer/process-batch.js';
 import { parseSnsEnvelope } from '../functions/writer/sns-envelope.js';
 import { DeadLetterFile, DeadLetterMemory } from './dead-letter-file.js';
-import { DEFAULT_LOCAL_TOPIC_ARN, DEFAULT_PORT } from './defaults.js';
+import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_TOPIC_ARN, DEFAULT_PORT } from './defaults.js';
 import { startDynamoDBLocal } from './dynamodb-local.js';
 import { startSubscribeServer } from './http-adapter.js';
 import { startLocalSns } from './sns/local-sns.js';
@@ -25,7 +25,10 @@ export interface LocalStackOptions {
   readonly port?: number;
   /** @default 127.0.0.1 */
   readonly host?: string;
-  /** Where data lives across restarts. @default `.data` */
+  /**
+   * Where data lives across restarts; a relative path is taken from the working
+   * directory (the repository's folder under `npm start`). @default `.data`
+   */
   readonly dataDir?: string;
   /** Keep nothing on disk (tests). @default false */
   readonly inMemory?: boolean;
@@ -61,7 +64,7 @@ export const consoleLog: WriterLog = {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const env = { ...process.env, ...options.env };
   const log = options.log ?? consoleLog;
-  const dataDir = options.dataDir ?? optionalString(env, 'DATA_DIR') ?? '.data';
+  const dataDir = resolve(options.dataDir ?? optionalString(env, 'DATA_DIR') ?? DEFAULT_DATA_DIR);
   const config = readSubscribeConfig({ CORS_ORIGINS: '*', ...env });
   const auth = readAuthConfig(env);
   if (auth.secretArn !== undefined) {

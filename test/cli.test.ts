@@ -118,6 +118,28 @@ describe('Function: parseCommandLine', () => {
       });
     });
 
+    it('finds the local stack on the PORT that npm start uses', () => {
+      expect(parsePublish(['demo', 'hello'], { PORT: '9123' }).endpoint).toBe(
+        'http://127.0.0.1:9123/sns',
+      );
+      // An explicit endpoint, or a topic ARN (real AWS), does not depend on PORT.
+      expect(
+        parsePublish(['demo', 'x', '--endpoint', 'http://127.0.0.1:1/sns'], { PORT: '9123' })
+          .endpoint,
+      ).toBe('http://127.0.0.1:1/sns');
+      expect(parsePublish(['demo', 'x', '--topic-arn', AWS_ARN], { PORT: '9123' }).endpoint).toBe(
+        undefined,
+      );
+    });
+
+    it('names PORT when it is not a port number', () => {
+      for (const port of ['abc', '0', '70000', '80.5']) {
+        expect(usageError(['publish', 'demo', 'x'], { PORT: port }).message).toBe(
+          `environment variable PORT must be a port number from 1 to 65535, got ${JSON.stringify(port)}`,
+        );
+      }
+    });
+
     it('with --topic-arn and no --endpoint talks to real AWS in the topic region', () => {
       const args = parsePublish(['demo', 'x', '--topic-arn', AWS_ARN]);
       expect(args).toMatchObject({ topicArn: AWS_ARN, endpoint: undefined, region: 'eu-west-1' });
@@ -196,6 +218,16 @@ describe('Function: parseCommandLine', () => {
         json: false,
         token: undefined,
       });
+    });
+
+    it('finds the local stack on the PORT that npm start uses, unless a URL is given', () => {
+      expect(parseTail(['demo'], { PORT: '9123' }).baseUrl).toBe('http://127.0.0.1:9123');
+      expect(parseTail(['demo'], { PORT: '9123', STREAM_URL: 'https://x.example' }).baseUrl).toBe(
+        'https://x.example',
+      );
+      expect(usageError(['tail', 'demo'], { PORT: 'x' }).message).toMatch(
+        /^environment variable PORT/,
+      );
     });
 
     it('takes the base URL from STREAM_URL, --url over it, without a trailing slash', () => {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,17 +5,15 @@ import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../local/dynamodb-local.js';
-
-interface RunningStack {
-  readonly url: string;
-  readonly topicArn: string;
-  readonly process: ChildProcess;
-  output(): string;
-}
+import {
+  interruptStack as interrupt,
+  type StackProcess as RunningStack,
+  startStackProcess,
+} from './support/stack-process.js';
 
 /** Starts `npm start`'s entry as a user would, and waits for its ready line. */
-async function startStack(dataDir: string, port: number): Promise<RunningStack> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+function startStack(dataDir: string, port: number): Promise<RunningStack> {
+  return startStackProcess(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -25,32 +22,7 @@ async function startStack(dataDir: string, port: number): Promise<RunningStack> 
       STREAM_LIFETIME_SECONDS: '3',
       STREAM_LIFETIME_JITTER: '0',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    output += c.toString();
-  });
-  const deadline = Date.now() + 60_000;
-  while (!/Topic ARN:\s+(\S+)/.test(output)) {
-    if (child.exitCode !== null) throw new Error(`local stack exited early:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`local stack not ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const url = /Local stack ready: (\S+)/.exec(output)?.[1] ?? '';
-  const topicArn = /Topic ARN:\s+(\S+)/.exec(output)?.[1] ?? '';
-  return { url, topicArn, process: child, output: () => output };
-}
-
-/** Ctrl-C, as a user would stop it; resolves with the exit code. */
-async function interrupt(stack: RunningStack): Promise<number | null> {
-  if (stack.process.exitCode !== null) return stack.process.exitCode;
-  const exited = new Promise<number | null>((resolve) => stack.process.once('exit', resolve));
-  stack.process.kill('SIGINT');
-  return exited;
 }
 
 function snsClient(url: string): SNSClient {
