@@ -1,17 +1,17 @@
 /**
  * The Lambda bundles: built here with esbuild using the CDK construct's options
- * (lib/sse-pub-sub.ts `BUNDLING`: ESM, minified, node22, `module,main` main fields, the
- * createRequire banner, the AWS SDK bundled), then sized and imported by fresh `node`
- * processes to time module initialisation (median of several runs).
+ * (lib/function-bundles.ts `ESBUILD_OPTIONS`: ESM, minified, node22, `module,main` main
+ * fields, the createRequire banner, the AWS SDK bundled), then sized and imported by
+ * fresh `node` processes to time module initialisation (median of several runs).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { ESM_REQUIRE_BANNER } from '../lib/esm-banner.js';
+import { ESBUILD_OPTIONS, sourceEntry } from '../lib/function-bundles.js';
 import { median } from './lib/stats.js';
 
 export interface BundleResult {
@@ -35,18 +35,16 @@ export interface BundleResult {
   readonly requestsAtImport: number;
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
 const ENTRIES = {
   stream: {
-    entry: join(ROOT, 'functions/stream.ts'),
+    entry: sourceEntry('stream'),
     env: {
       TABLE_NAME: 'bench-events',
       POWERTOOLS_SERVICE_NAME: 'sse-pubsub-stream',
     },
   },
   writer: {
-    entry: join(ROOT, 'functions/writer.ts'),
+    entry: sourceEntry('writer'),
     env: {
       TABLE_NAME: 'bench-events',
       DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-dlq',
@@ -125,14 +123,8 @@ export async function measureBundles(runs = 7): Promise<BundleResult[]> {
       const outfile = join(dir, name, 'index.mjs');
       const built = await build({
         entryPoints: [entry],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        minify: true,
-        sourcemap: true,
-        mainFields: ['module', 'main'],
-        banner: { js: ESM_REQUIRE_BANNER },
+        ...ESBUILD_OPTIONS,
+        mainFields: [...ESBUILD_OPTIONS.mainFields],
         outfile,
         metafile: true,
         logLevel: 'error',

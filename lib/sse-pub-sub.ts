@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Annotations, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -7,7 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -19,7 +17,7 @@ import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../functions/core/poll
 import { HEARTBEAT_MS, STREAM_LIFETIME_MS } from '../functions/http/subscribe-config.js';
 import { type SsePubSubAuthProps, secretPolicyArn, streamAuth } from './auth.js';
 import { SsePubSubConfigError } from './errors.js';
-import { ESM_REQUIRE_BANNER } from './esm-banner.js';
+import { bundledFunction } from './function-bundles.js';
 import {
   METRICS_NAMESPACE,
   type SsePubSubAlarms,
@@ -82,23 +80,6 @@ export const DEFAULT_POLL_INTERVAL: PollIntervalProps = {
 export const STREAM_TIMEOUT_HEADROOM = Duration.seconds(60);
 /** Lambda's hard limit on one invocation, streaming or not. */
 export const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
-
-/** Paths are resolved from this module, so the construct works from any working directory. */
-const WRITER_ENTRY = fileURLToPath(new URL('../functions/writer.ts', import.meta.url));
-const STREAM_ENTRY = fileURLToPath(new URL('../functions/stream.ts', import.meta.url));
-
-/** Both functions bundle the same way: one minified ESM file with a source map. */
-const BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  minify: true,
-  sourceMap: true,
-  target: 'node22',
-  mainFields: ['module', 'main'],
-  banner: ESM_REQUIRE_BANNER,
-  // Bundle the AWS SDK rather than use the runtime's, to pin its version.
-  externalModules: [],
-  forceDockerBundling: false,
-};
 
 /** Bounds of the stream function's adaptive poll interval. */
 export interface PollIntervalProps {
@@ -309,9 +290,9 @@ export class SsePubSub extends Construct {
   /** Invalid messages, and messages the writer failed on `maxReceiveCount` times. */
   public readonly deadLetterQueue: sqs.Queue;
   /** Appends the queue's messages to the event log. */
-  public readonly writer: NodejsFunction;
+  public readonly writer: lambda.Function;
   /** Serves subscribers from the event log, streaming its response; reads only. */
-  public readonly streamFunction: NodejsFunction;
+  public readonly streamFunction: lambda.Function;
   /** The stream function's URL, in `RESPONSE_STREAM` mode. */
   public readonly functionUrl: lambda.FunctionUrl;
   /**
@@ -418,10 +399,8 @@ export class SsePubSub extends Construct {
     });
     writerLogGroup.grantWrite(writerRole);
 
-    this.writer = new NodejsFunction(this, 'Writer', {
+    this.writer = bundledFunction(this, 'Writer', 'writer', {
       description: 'Appends SNS events from the queue to the SSE pub/sub event log',
-      entry: WRITER_ENTRY,
-      handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture,
       memorySize: props.writerMemorySize ?? DEFAULT_WRITER_MEMORY_MB,
@@ -437,7 +416,6 @@ export class SsePubSub extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: BUNDLING,
     });
 
     // Least privilege, spelled out rather than granted through table.grantWriteData():
@@ -474,10 +452,8 @@ export class SsePubSub extends Construct {
     const auth = props.auth === undefined ? undefined : streamAuth(this, props.auth, removalPolicy);
     this.tokenSecret = auth?.secret;
 
-    this.streamFunction = new NodejsFunction(this, 'Stream', {
+    this.streamFunction = bundledFunction(this, 'Stream', 'stream', {
       description: 'Serves SSE pub/sub subscribers from the event log (streamed response)',
-      entry: STREAM_ENTRY,
-      handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture,
       memorySize: props.streamMemorySize ?? DEFAULT_STREAM_MEMORY_MB,
@@ -499,7 +475,6 @@ export class SsePubSub extends Construct {
         POWERTOOLS_SERVICE_NAME: STREAM_SERVICE_NAME,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: BUNDLING,
     });
 
     // Least privilege: subscribers only read. GetItem for a channel's head, Query for
