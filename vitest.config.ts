@@ -1,15 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
-// Browser tests need Chromium (`apt-get install chromium`) and the Lambda runtime tests
-// need Node 22 and aws-lambda-ric; they run with `npm run test:browser` and
-// `npm run test:lambda` (and in CI), and stay out of `npm test`.
+// Browser tests need Chromium (`apt-get install chromium`), the Lambda runtime tests
+// need Node 22 and aws-lambda-ric, and the package tests pack and install the packages;
+// they run with `npm run test:browser`, `npm run test:lambda` and `npm run test:packages`
+// (and in CI), and stay out of `npm test`.
 const browser =
   process.env.BROWSER_TESTS === '1' || process.argv.some((arg) => arg.includes('test/browser'));
 
 export default defineConfig({
   test: {
     include: browser ? ['test/browser/**/*.test.ts'] : ['test/**/*.test.ts'],
-    exclude: browser ? [] : ['test/browser/**', 'test/lambda-runtime/**', 'node_modules/**'],
+    exclude: browser
+      ? []
+      : ['test/browser/**', 'test/lambda-runtime/**', 'test/packages/**', 'node_modules/**'],
     globalSetup: ['test/support/dynamodb-local.global.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
