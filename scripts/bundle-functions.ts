@@ -5,34 +5,21 @@
  */
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import {
-  ESBUILD_OPTIONS,
-  FUNCTION_NAMES,
-  type FunctionName,
-  sourceEntry,
-} from '../lib/function-bundles.js';
-
-export async function bundleFunctions(outDir: string): Promise<Record<FunctionName, string>> {
-  const outputs: Partial<Record<FunctionName, string>> = {};
-  for (const name of FUNCTION_NAMES) {
-    const outfile = join(outDir, name, 'index.mjs');
-    await build({
-      ...ESBUILD_OPTIONS,
-      mainFields: [...ESBUILD_OPTIONS.mainFields],
-      entryPoints: [sourceEntry(name)],
-      outfile,
-      logLevel: 'warning',
-    });
-    outputs[name] = outfile;
-  }
-  return outputs as Record<FunctionName, string>;
-}
+import { ESBUILD_OPTIONS, FUNCTION_NAMES, sourceEntry } from '../lib/function-bundles.js';
 
 const [outDir] = process.argv.slice(2);
 if (outDir === undefined) {
   console.error('usage: tsx scripts/bundle-functions.ts <outDir>');
   process.exit(2);
 }
-for (const [name, file] of Object.entries(await bundleFunctions(resolve(outDir)))) {
-  console.log(`${name}: ${file}`);
+for (const name of FUNCTION_NAMES) {
+  const outfile = join(resolve(outDir), name, 'index.mjs');
+  await build({
+    ...ESBUILD_OPTIONS,
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    entryPoints: [sourceEntry(name)],
+    outfile,
+    logLevel: 'warning',
+  });
+  console.log(`${name}: ${outfile}`);
 }
