@@ -20,7 +20,10 @@ const VARIANTS: Record<string, Record<string, string>> = {
 function logicalIds(context: Record<string, string>): Record<string, string> {
   const app = new App({ context: { ...context, 'aws:cdk:bundling-stacks': [] } });
   const stack = new SsePubSubStack(app, 'SsePubSub', stackPropsFromContext(app.node));
-  const resources = Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>;
+  const resources = Template.fromStack(stack).toJSON().Resources as Record<
+    string,
+    { Type: string }
+  >;
   return Object.fromEntries(
     Object.entries(resources)
       .map(([id, resource]) => [id, resource.Type] as const)
