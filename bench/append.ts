@@ -7,7 +7,7 @@
  * events must store nothing and report the original positions.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
+import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import type { NewEvent } from '../functions/core/event-log.js';
 import { countDynamoDB, diffCounts, requestsOf } from './lib/dynamodb-counter.js';
 import { nowMs } from './lib/stats.js';

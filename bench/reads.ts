@@ -12,7 +12,7 @@
  * through `DynamoDBEventLog` on a separate, uncounted client.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
+import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { PollingFeed } from '../functions/core/polling-feed.js';
 import { runStreamSession, type StreamSummary } from '../functions/core/stream-session.js';
 import { DEFAULT_SUBSCRIBE_CONFIG } from '../functions/http/subscribe-config.js';
@@ -182,7 +182,7 @@ export async function nodeReads(
 
 /**
  * A simulated Lambda fleet: `sessions` stream sessions, each with its own PollingFeed
- * (default poll interval 200 ms → 1 s), exactly as functions/stream.ts builds them.
+ * (default poll interval 200 ms → 1 s), exactly as functions/handlers/stream.ts builds them.
  */
 export async function lambdaReads(
   context: ReadsContext,

@@ -628,7 +628,7 @@ export function renderMarkdown(r: BenchResults, s: Summary): string {
   p(
     'Counted inside the AWS SDK: a middleware on the DynamoDB client counts every command and asks for `ReturnConsumedCapacity`; read units are billed as AWS would (at least 0.5 per eventually consistent and 1 per strongly consistent request, which DynamoDB Local reports as 0 for an empty result). ' +
       "**Node adapter** = the local stack's subscribe side assembled as `local/stack.ts` does (SharedFeed: one poller per channel) in a child process, with real SSE connections. " +
-      '**Lambda fleet** = one `PollingFeed` + `runStreamSession` per connection, as `functions/stream.ts` runs each invocation, all in the bench process. ' +
+      '**Lambda fleet** = one `PollingFeed` + `runStreamSession` per connection, as `functions/handlers/stream.ts` runs each invocation, all in the bench process. ' +
       `Both on one DynamoDB Local table, default poll interval ${DEFAULT_POLL_MIN_MS} → ${DEFAULT_POLL_MAX_MS} ms, heartbeat 15 s; events appended by the bench directly. Idle figures are taken after a 3 s warm-up (so the pollers have backed off).`,
   );
   p();
@@ -800,7 +800,7 @@ export function renderMarkdown(r: BenchResults, s: Summary): string {
   p();
   p(
     '`npm run soak -- --minutes N` (bench/soak.ts) runs the local stack with 2–4 s stream lifetimes and a 16 KB byte budget, steady publishers with dedupe ids, and subscribers (raw SSE readers resuming with `Last-Event-ID`, npm `eventsource` clients, `/poll` long-pollers, some on two or three channels with `envelope=1`) whose connections are broken at random. ' +
-      "At the end it reads every channel's log back and the checker (bench/soak-checker.ts, tested in test/soak-checker.test.ts on recorded traces with a planted loss, duplicate and reorder) proves every subscriber got every event exactly once, in order; it exits non-zero otherwise.",
+      "At the end it reads every channel's log back and the checker (bench/soak-checker.ts, tested in test/unit/bench/soak-checker.test.ts on recorded traces with a planted loss, duplicate and reorder) proves every subscriber got every event exactly once, in order; it exits non-zero otherwise.",
   );
   p();
   if (r.soak !== undefined) {

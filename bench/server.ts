@@ -5,13 +5,13 @@
  * and exits on `stop` or when the bench goes away.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
+import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
+import { startSubscribeServer } from '../functions/adapters/node/http-adapter.js';
 import { SharedFeed } from '../functions/core/shared-feed.js';
 import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
 import type { WriterLog } from '../functions/writer/process-batch.js';
 import { DEFAULT_LOCAL_TOPIC_ARN } from '../local/defaults.js';
-import { startSubscribeServer } from '../local/http-adapter.js';
 import { startLocalStack } from '../local/stack.js';
 import { startBaselineServer } from './baseline-server.js';
 import { countDynamoDB, type DynamoDBCounter } from './lib/dynamodb-counter.js';

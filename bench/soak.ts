@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource';
-import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
+import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { benchPublisher } from './latency.js';
 import { startServerChild } from './lib/server-child.js';
 import { SseConnection } from './lib/sse-client.js';

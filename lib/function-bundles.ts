@@ -61,7 +61,7 @@ const BUNDLING: BundlingOptions = {
 
 /** The handler module of each function, in this repository's source tree. */
 export function sourceEntry(name: FunctionName): string {
-  return fileURLToPath(new URL(`../functions/${name}.ts`, import.meta.url));
+  return fileURLToPath(new URL(`../functions/handlers/${name}.ts`, import.meta.url));
 }
 
 /**

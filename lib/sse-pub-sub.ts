@@ -12,7 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/aws/event-log-table.js';
+import { TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/adapters/dynamodb/table.js';
 import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../functions/core/polling-feed.js';
 import { HEARTBEAT_MS, STREAM_LIFETIME_MS } from '../functions/http/subscribe-config.js';
 import { type SsePubSubAuthProps, secretPolicyArn, streamAuth } from './auth.js';
@@ -358,7 +358,7 @@ export class SsePubSub extends Construct {
       });
 
     // The writer sends rejected messages to a FIFO dead-letter queue with a group and a
-    // deduplication id of its own (functions/aws/sqs-dead-letter-sink.ts).
+    // deduplication id of its own (functions/adapters/sqs/dead-letter-sink.ts).
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

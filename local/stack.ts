@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
+import { eventLogTableDefinition } from '../functions/adapters/dynamodb/table.js';
+import { startSubscribeServer } from '../functions/adapters/node/http-adapter.js';
 import { authorizerFromConfig, readAuthConfig } from '../functions/auth/auth-config.js';
-import { DynamoDBEventLog } from '../functions/aws/dynamodb-event-log.js';
-import { eventLogTableDefinition } from '../functions/aws/event-log-table.js';
+import { ConfigError, type Env, optionalString } from '../functions/config/env.js';
 import { SharedFeed } from '../functions/core/shared-feed.js';
-import { ConfigError, type Env, optionalString } from '../functions/env.js';
 import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
 import {
@@ -16,7 +17,6 @@ import { parseSnsEnvelope } from '../functions/writer/sns-envelope.js';
 import { DeadLetterFile, DeadLetterMemory } from './dead-letter-file.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_TOPIC_ARN, DEFAULT_PORT } from './defaults.js';
 import { startDynamoDBLocal } from './dynamodb-local.js';
-import { startSubscribeServer } from './http-adapter.js';
 import { startLocalSns } from './sns/local-sns.js';
 import { ensureTable } from './tables.js';
 

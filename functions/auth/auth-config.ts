@@ -14,8 +14,8 @@
  * | `AUTH_COOKIE_NAME` | `sse_token` | cookie read for a token |
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { ConfigError, type Env, list, optionalString } from '../config/env.js';
 import { CHANNEL_PATTERN } from '../core/contract.js';
-import { ConfigError, type Env, list, optionalString } from '../env.js';
 import type { Authorizer } from '../http/router.js';
 import { createAuthorizer, DEFAULT_COOKIE_NAME } from './authorizer.js';
 import { createTokenVerifier, DEFAULT_AUDIENCE, MIN_SECRET_BYTES } from './token-verifier.js';

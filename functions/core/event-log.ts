@@ -2,7 +2,7 @@
  * The per-channel event log: the one seam between the product's logic and its storage.
  *
  * Every implementation keeps these promises, checked by one contract suite
- * (`test/event-log-contract.ts`) that runs against each of them:
+ * (`test/contract/event-log-contract.ts`) that runs against each of them:
  * - positions on a channel start at 1 and grow by exactly 1 per stored event: no gap,
  *   no duplicate, whatever the number of concurrent writers, and never reused, even
  *   after every event of a channel has expired;

@@ -15,7 +15,7 @@
  *   break; `data` and comment text are split at every line break and each piece is
  *   prefixed again.
  *
- * What round-trips through a spec-conforming parser (checked in test/sse-encoder.test.ts
+ * What round-trips through a spec-conforming parser (checked in test/unit/functions/core/sse-encoder.test.ts
  * against eventsource-parser, byte by byte and through a streaming `TextDecoder`):
  * - Empty data: `data:` followed by the blank line IS dispatched, with data `''`. The
  *   "if the data buffer is an empty string … return" step of §9.2.6 "dispatch the event"

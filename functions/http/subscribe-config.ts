@@ -1,5 +1,3 @@
-import { DEFAULT_RETENTION_MS } from '../core/event-log.js';
-import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../core/polling-feed.js';
 import {
   ConfigError,
   type Env,
@@ -8,7 +6,9 @@ import {
   nonNegativeInteger,
   optionalString,
   positiveInteger,
-} from '../env.js';
+} from '../config/env.js';
+import { DEFAULT_RETENTION_MS } from '../core/event-log.js';
+import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../core/polling-feed.js';
 import type { CorsOrigins } from './cors.js';
 
 /** Streams end by themselves after about this long (less jitter); clients reconnect. */

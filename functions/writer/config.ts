@@ -1,6 +1,6 @@
+import { type Env, positiveInteger, requiredString } from '../config/env.js';
 import { MAX_PAYLOAD_BYTES } from '../core/contract.js';
 import { DEFAULT_RETENTION_MS } from '../core/event-log.js';
-import { type Env, positiveInteger, requiredString } from '../env.js';
 
 export interface WriterConfig {
   /** `TABLE_NAME`: the event-log table. */

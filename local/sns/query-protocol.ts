@@ -4,7 +4,7 @@
  * structure (`validate.ts` applies SNS's rules).
  *
  * What `@aws-sdk/client-sns` sends (recorded from the real client, see
- * test/local-sns-protocol.test.ts): `Action` and `Version=2010-03-31` first, then the
+ * test/unit/local/sns/query-protocol.test.ts): `Action` and `Version=2010-03-31` first, then the
  * input's members in model order; a map as `MessageAttributes.entry.N.Name` /
  * `.Value.DataType` / `.Value.StringValue` / `.Value.BinaryValue` (base64) with N from 1;
  * a list as `PublishBatchRequestEntries.member.N.<field>` with N from 1, and an empty

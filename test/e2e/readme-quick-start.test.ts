@@ -5,7 +5,7 @@
  * is still there (data under the clone's own `.data/`). Also the CLI on the same PORT.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,17 +29,19 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
  */
 function cloneWorkingTree(into: string): void {
   execFileSync('git', ['clone', '--quiet', '--no-hardlinks', REPO, into]);
-  const changed = execFileSync(
-    'git',
-    ['ls-files', '--modified', '--others', '--exclude-standard', '-z'],
-    { cwd: REPO, encoding: 'utf8' },
-  )
-    .split('\0')
-    .filter((path) => path !== '');
+  const git = (args: string[]) =>
+    execFileSync('git', args, { cwd: REPO, encoding: 'utf8' }).split('\0');
+  // Staged and unstaged changes against HEAD (a rename as its two sides), then new files.
+  const changed = [
+    ...git(['diff', '--name-only', '--no-renames', '-z', 'HEAD']),
+    ...git(['ls-files', '--others', '--exclude-standard', '-z']),
+  ].filter((path) => path !== '');
   for (const path of changed) {
     const source = join(REPO, path);
-    if (existsSync(source)) cpSync(source, join(into, path), { recursive: true });
-    else rmSync(join(into, path), { force: true });
+    if (existsSync(source)) {
+      mkdirSync(dirname(join(into, path)), { recursive: true });
+      cpSync(source, join(into, path), { recursive: true });
+    } else rmSync(join(into, path), { force: true });
   }
 }
 

@@ -22,7 +22,7 @@ import type {
   AwsLambdaRuntime,
   ResponsePrelude,
   StreamingHandler,
-} from '../../functions/aws/lambda-http-adapter.js';
+} from '../../functions/adapters/lambda/http-adapter.js';
 
 export const PRELUDE_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
 export const PRELUDE_DELIMITER = Buffer.alloc(8);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
-import { eventLogTableDefinition } from '../../functions/aws/event-log-table.js';
+import { eventLogTableDefinition } from '../../functions/adapters/dynamodb/table.js';
 
 /** A client for the run's DynamoDB Local (started by the global setup). */
 export function localDynamoClient(): DynamoDBClient {

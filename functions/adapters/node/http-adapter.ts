@@ -1,0 +1,270 @@
+/**
+ * Binds the shared routes ({@link createRouter}) to Node's `http` server, for the local
+ * stack. Unlike Lambda, a Node server learns when a client goes away: the `close` event
+ * of the response (or of its socket) aborts the stream session at once, so an abandoned
+ * connection costs nothing beyond that moment.
+ *
+ * - JSON and empty responses are written in one go, with a `content-length`.
+ * - A stream sends its status and headers first (`flushHeaders`, so the client's
+ *   EventSource opens before the first event), then writes each chunk as the session
+ *   produces it, waiting for `drain` when the socket's buffer is full (back-pressure:
+ *   a slow client slows its own session, and nothing queues without bound).
+ * - A router failure is a 500 with the contract's JSON error body; a session failure
+ *   after the headers destroys the connection, which the client sees as a network error
+ *   and answers by reconnecting with its last id.
+ *
+ * @see ../functions/http/router.ts
+ */
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  errorBody,
+  type HttpHeaders,
+  type HttpRequest,
+  type HttpResponse,
+} from '../../http/http-types.js';
+
+/** The routes, as `createRouter` returns them. */
+export type Router = (request: HttpRequest) => Promise<HttpResponse>;
+
+export interface RequestListenerOptions {
+  /**
+   * Told about a router failure (answered with 500) or a stream that failed after its
+   * headers (connection destroyed). @default a `console.error` line
+   */
+  readonly onError?: (error: unknown, request: HttpRequest) => void;
+}
+
+/** A `node:http` request listener that also tells when every request it took is done. */
+export interface SubscribeRequestListener extends RequestListener {
+  /** Resolves once every request begun so far has finished (streams included). */
+  settled(): Promise<void>;
+}
+
+const JSON_ERROR_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+};
+
+const reportError = (error: unknown, request: HttpRequest): void => {
+  console.error(`subscribe server: ${request.method} ${request.path} failed`, error);
+};
+
+/** Node's request as the routes see it: lower-case header names, no deadline. */
+export function toHttpRequest(req: IncomingMessage): HttpRequest {
+  // Only the path and query are used. An origin-form target ("/events?…") is appended to
+  // a dummy origin rather than resolved against it, so "//x/events" stays a path
+  // instead of becoming host "x"; an absolute-form target (from a proxy) parses as is.
+  const target = req.url ?? '/';
+  const url = new URL(target.startsWith('/') ? `http://localhost${target}` : target);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return {
+    method: (req.method ?? 'GET').toUpperCase(),
+    path: url.pathname,
+    query: url.searchParams,
+    headers,
+  };
+}
+
+/**
+ * A `node:http` request listener serving the routes. Each request runs on its own; a
+ * stream's session is aborted as soon as its connection closes.
+ */
+export function createRequestListener(
+  router: Router,
+  options: RequestListenerOptions = {},
+): SubscribeRequestListener {
+  const onError = options.onError ?? reportError;
+  const active = new Set<Promise<void>>();
+
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    const running = serve(router, req, res, onError).catch((error: unknown) => {
+      // Only a fault of the adapter itself (say, a header Node refuses) gets here.
+      // The path without the query string, which may carry a token.
+      onError(error, {
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?', 1)[0] ?? '',
+        query: new URLSearchParams(),
+        headers: {},
+      });
+      res.destroy();
+    });
+    active.add(running);
+    void running.finally(() => active.delete(running));
+  };
+  return Object.assign(listener, {
+    settled: async (): Promise<void> => {
+      while (active.size > 0) await Promise.allSettled([...active]);
+    },
+  });
+}
+
+async function serve(
+  router: Router,
+  req: IncomingMessage,
+  res: ServerResponse,
+  onError: (error: unknown, request: HttpRequest) => void,
+): Promise<void> {
+  let request: HttpRequest;
+  let response: HttpResponse;
+  const signal = watchConnection(req, res);
+  try {
+    request = { ...toHttpRequest(req), signal };
+  } catch {
+    // A request line Node accepted but a URL parser does not.
+    writeJson(res, 400, JSON_ERROR_HEADERS, errorBody('invalid_request', 'malformed URL'));
+    return;
+  }
+  try {
+    response = await router(request);
+  } catch (error) {
+    onError(error, request);
+    writeJson(res, 500, JSON_ERROR_HEADERS, errorBody('internal', 'internal error'));
+    return;
+  }
+  if (response.kind === 'json') {
+    writeJson(res, response.status, response.headers, response.body);
+    return;
+  }
+  if (response.kind === 'empty') {
+    if (!res.destroyed) {
+      res.writeHead(response.status, response.headers);
+      res.end();
+    }
+    return;
+  }
+  await stream(res, response, request, onError);
+}
+
+function writeJson(res: ServerResponse, status: number, headers: HttpHeaders, body: unknown): void {
+  if (res.destroyed || res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(text, 'utf8')) });
+  res.end(text);
+}
+
+async function stream(
+  res: ServerResponse,
+  response: Extract<HttpResponse, { kind: 'stream' }>,
+  request: HttpRequest,
+  onError: (error: unknown, request: HttpRequest) => void,
+): Promise<void> {
+  const signal = request.signal ?? new AbortController().signal;
+  const write = (chunk: string): Promise<void> | undefined => {
+    if (signal.aborted || res.destroyed || res.writableEnded) return undefined;
+    if (res.write(chunk)) return undefined;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
+
+  try {
+    res.writeHead(response.status, response.headers);
+    res.flushHeaders();
+    await response.run(write, signal);
+    if (!res.destroyed) res.end();
+  } catch (error) {
+    if (!signal.aborted) onError(error, request);
+    // Headers are gone already: breaking the connection is the only way to say "failed",
+    // and the client's answer (reconnect with its last id) is the right one.
+    res.destroy();
+  }
+}
+
+/**
+ * Aborts when the client goes away: an unfinished response closes when its connection
+ * does (client gone, or the server shutting down); the socket is watched too in case the
+ * response was never attached. Not `req`'s own 'close': since Node 16 it also fires as
+ * soon as the request body has been read, which would end every stream.
+ */
+function watchConnection(req: IncomingMessage, res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  const socket = req.socket;
+  const abort = (): void => {
+    controller.abort();
+    res.off('close', abort);
+    socket.off('close', abort);
+  };
+  res.once('close', abort);
+  socket.once('close', abort);
+  if (res.destroyed || socket.destroyed) abort();
+  return controller.signal;
+}
+
+export interface SubscribeServerOptions {
+  readonly router: Router;
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  readonly onError?: (error: unknown, request: HttpRequest) => void;
+  /** Listeners for other exact paths on the same port (the local stack's `/sns`, `/`). */
+  readonly handlers?: Readonly<Record<string, RequestListener>>;
+}
+
+export interface SubscribeServer {
+  /** Base URL, e.g. `http://127.0.0.1:8787`. */
+  readonly url: string;
+  readonly server: Server;
+  /**
+   * Stops listening, ends every open connection (streams included) at once, and
+   * resolves when every request in progress has finished.
+   */
+  close(): Promise<void>;
+}
+
+/** Starts a `node:http` server serving the routes; resolves once it is listening. */
+export async function startSubscribeServer(
+  options: SubscribeServerOptions,
+): Promise<SubscribeServer> {
+  const listener = createRequestListener(
+    options.router,
+    options.onError === undefined ? {} : { onError: options.onError },
+  );
+  const handlers = options.handlers ?? {};
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    const handler = Object.hasOwn(handlers, path) ? handlers[path] : undefined;
+    if (handler !== undefined) handler(req, res);
+    else listener(req, res);
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    server,
+    close: () => {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await Promise.all([closed, listener.settled()]);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Lambda entry point of the subscribe side: a function URL in `RESPONSE_STREAM` mode
+ * serving `GET /events` (Server-Sent Events) and `GET /poll` (JSON) from the DynamoDB
+ * event log. Configuration: TABLE_NAME plus `readSubscribeConfig` and `readAuthConfig`
+ * (README, "Configuration"), read once at cold start; a bad value fails the first
+ * invocation with a message naming the variable. With `AUTH_SECRET_ARN`, the token
+ * secret is fetched from Secrets Manager here, once, before the first request (top-level
+ * await; a failure names the ARN).
+ *
+ * Logs name the path and channels only: never the query string (`?token=`), the
+ * `Authorization` header or cookies.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBEventLog } from '../adapters/dynamodb/event-log.js';
+import { createStreamingHandler, streamify } from '../adapters/lambda/http-adapter.js';
+import { fetchSigningSecret } from '../adapters/secrets-manager/signing-secret.js';
+import { authorizerFromConfig, readAuthConfig } from '../auth/auth-config.js';
+import { requiredString } from '../config/env.js';
+import { PollingFeed } from '../core/polling-feed.js';
+import { createRouter } from '../http/router.js';
+import { readSubscribeConfig } from '../http/subscribe-config.js';
+
+const config = readSubscribeConfig(process.env);
+const tableName = requiredString(process.env, 'TABLE_NAME');
+const auth = readAuthConfig(process.env);
+const logger = new Logger();
+
+const secret =
+  auth.secretArn === undefined
+    ? auth.secret
+    : await fetchSigningSecret(new SecretsManagerClient({}), auth.secretArn);
+const authorize = authorizerFromConfig(auth, { secret });
+
+const eventLog = new DynamoDBEventLog({
+  client: new DynamoDBClient({}),
+  tableName,
+  retentionMs: config.retentionMs,
+});
+
+const router = createRouter({
+  config,
+  // One invocation serves one request, so each request polls the log on its own.
+  feed: () => new PollingFeed(eventLog, { minMs: config.pollMinMs, maxMs: config.pollMaxMs }),
+  clock: Date.now,
+  random: Math.random,
+  authorize,
+  onError: (error, request) =>
+    logger.error('request failed', {
+      error: error instanceof Error ? error : String(error),
+      path: request.path,
+    }),
+});
+
+export const handler = streamify(
+  createStreamingHandler(router, {
+    log: {
+      info: (message, fields) => logger.info(message, fields),
+      error: (message, fields) => logger.error(message, fields),
+    },
+  }),
+);

@@ -1,0 +1,367 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { decodeCursor, encodeCursor, type ResumePoint } from '../../../../functions/core/cursor.js';
+import type {
+  EventLog,
+  NewEvent,
+  ReadOptions,
+  StoredEvent,
+} from '../../../../functions/core/event-log.js';
+import { MemoryEventLog } from '../../../../functions/core/memory-event-log.js';
+import { PollingFeed } from '../../../../functions/core/polling-feed.js';
+import {
+  runStreamSession,
+  type StreamSessionOptions,
+  type StreamSummary,
+  stopTime,
+} from '../../../../functions/core/stream-session.js';
+
+/** Counts reads so tests can see what an idle stream costs. */
+class CountingLog implements EventLog {
+  reads = 0;
+  constructor(readonly inner: EventLog) {}
+  append(channel: string, events: readonly NewEvent[]) {
+    return this.inner.append(channel, events);
+  }
+  read(channel: string, after: number, options?: ReadOptions): Promise<StoredEvent[]> {
+    this.reads += 1;
+    return this.inner.read(channel, after, options);
+  }
+  retained(channel: string) {
+    return this.inner.retained(channel);
+  }
+}
+
+interface Harness {
+  chunks: string[];
+  events: () => EventSourceMessage[];
+  comments: () => string[];
+  retry: () => number | undefined;
+  done: Promise<StreamSummary>;
+  abort: AbortController;
+}
+
+const HOUR = 3_600_000;
+
+describe('Function: runStreamSession', () => {
+  let log: CountingLog;
+  const channel = 'orders';
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.setSystemTime(Date.UTC(2026, 0, 1));
+    log = new CountingLog(new MemoryEventLog({ retentionMs: HOUR }));
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const publish = (data: string, event = 'message', ch = channel) =>
+    log.append(ch, [{ event, data, dedupeKey: `${ch}:${data}` }]);
+
+  function start(overrides: Partial<StreamSessionOptions> & { resume: ResumePoint }): Harness {
+    const options: StreamSessionOptions = {
+      channels: [channel],
+      envelope: false,
+      retryMs: 1000,
+      heartbeatMs: 15_000,
+      stopAt: Date.now() + 300_000,
+      byteBudget: 1_000_000,
+      pageSize: 100,
+      paddingBytes: 0,
+      ...overrides,
+    };
+    const chunks: string[] = [];
+    const abort = new AbortController();
+    const done = runStreamSession(options, {
+      feed: new PollingFeed(log, { minMs: 200, maxMs: 1000 }),
+      clock: Date.now,
+      write: (chunk) => {
+        chunks.push(chunk);
+      },
+      signal: abort.signal,
+    });
+    const parse = () => {
+      const events: EventSourceMessage[] = [];
+      const comments: string[] = [];
+      let retry: number | undefined;
+      const parser = createParser({
+        onEvent: (e) => events.push(e),
+        onComment: (c) => comments.push(c),
+        onRetry: (r) => {
+          retry = r;
+        },
+      });
+      parser.feed(chunks.join(''));
+      return { events, comments, retry };
+    };
+    return {
+      chunks,
+      events: () => parse().events,
+      comments: () => parse().comments,
+      retry: () => parse().retry,
+      done,
+      abort,
+    };
+  }
+
+  it('starts with retry, then a stream.open event carrying the starting cursor', async () => {
+    await publish('before');
+    const stream = start({ resume: { kind: 'latest' } });
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(stream.chunks[0]).toBe('retry: 1000\n\n');
+    const [open] = stream.events();
+    expect(open?.event).toBe('stream.open');
+    expect(JSON.parse(open?.data ?? '')).toEqual({ channels: [channel] });
+    expect(decodeCursor(open?.id ?? '')).toEqual(new Map([[channel, 1]]));
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it('replays from a cursor, then delivers live events as they are appended', async () => {
+    for (const d of ['e1', 'e2', 'e3']) await publish(d);
+    const stream = start({ resume: { kind: 'cursor', positions: new Map([[channel, 1]]) } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stream.events().map((e) => e.data)).toEqual(['e2', 'e3']);
+
+    await publish('live', 'order.updated');
+    await vi.advanceTimersByTimeAsync(200);
+    const events = stream.events();
+    expect(events.map((e) => [e.event, e.data])).toEqual([
+      [undefined, 'e2'],
+      [undefined, 'e3'],
+      ['order.updated', 'live'],
+    ]);
+    expect(events.map((e) => decodeCursor(e.id ?? '').get(channel))).toEqual([2, 3, 4]);
+    // A stream resumed from a cursor needs no stream.open.
+    expect(stream.chunks.join('')).not.toContain('stream.open');
+    stream.abort.abort();
+    expect((await stream.done).reason).toBe('aborted');
+  });
+
+  it('wraps events in the JSON envelope when asked', async () => {
+    await publish('{"a":1}', 'created');
+    const stream = start({ resume: { kind: 'earliest' }, envelope: true });
+    await vi.advanceTimersByTimeAsync(0);
+    const [open, event] = stream.events();
+    expect(open?.event).toBe('stream.open');
+    expect(event?.event).toBeUndefined();
+    expect(JSON.parse(event?.data ?? '')).toEqual({
+      id: event?.id,
+      channel,
+      event: 'created',
+      data: '{"a":1}',
+      time: '2026-01-01T00:00:00.000Z',
+    });
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it('ends at its stop time, after a complete event, and resuming from its last id loses nothing', async () => {
+    const stream = start({ resume: { kind: 'earliest' }, stopAt: Date.now() + 5_000 });
+    for (let i = 1; i <= 10; i++) {
+      await publish(`e${i}`);
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    const summary = await stream.done;
+    expect(summary.reason).toBe('time');
+    expect(stream.chunks.join('').endsWith('\n\n')).toBe(true);
+    const got = stream.events().filter((e) => e.event === undefined);
+    expect(got.length).toBeGreaterThan(2);
+    expect(got.length).toBeLessThan(10);
+
+    const last = got.at(-1)?.id ?? '';
+    const resumed = start({ resume: { kind: 'cursor', positions: decodeCursor(last) } });
+    await vi.advanceTimersByTimeAsync(0);
+    const rest = resumed.events().map((e) => e.data);
+    expect([...got.map((e) => e.data), ...rest]).toEqual(
+      Array.from({ length: 10 }, (_, i) => `e${i + 1}`),
+    );
+    resumed.abort.abort();
+    await resumed.done;
+  });
+
+  it('ends after the event that crosses the byte budget, never inside one', async () => {
+    for (let i = 1; i <= 20; i++) await publish(`${i}:${'x'.repeat(100)}`);
+    const stream = start({ resume: { kind: 'earliest' }, byteBudget: 1_000 });
+    const summary = await stream.done;
+    expect(summary.reason).toBe('budget');
+    expect(summary.bytes).toBeGreaterThanOrEqual(1_000);
+    const delivered = stream.events().filter((e) => e.event === undefined);
+    expect(delivered.length).toBe(summary.events);
+    expect(delivered.length).toBeLessThan(20);
+    // The budget is crossed by the last event, not by one before it.
+    const withoutLast = stream.chunks.slice(0, -1).join('');
+    expect(new TextEncoder().encode(withoutLast).byteLength).toBeLessThan(1_000);
+  });
+
+  it('pages through a backlog larger than one read', async () => {
+    for (let i = 1; i <= 25; i++) await publish(`e${i}`);
+    const stream = start({ resume: { kind: 'earliest' }, pageSize: 10 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(
+      stream
+        .events()
+        .filter((e) => e.event === undefined)
+        .map((e) => e.data),
+    ).toEqual(Array.from({ length: 25 }, (_, i) => `e${i + 1}`));
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it('sends a heartbeat comment when nothing else was written for the heartbeat interval', async () => {
+    const stream = start({ resume: { kind: 'latest' }, heartbeatMs: 15_000 });
+    await vi.advanceTimersByTimeAsync(14_000);
+    expect(stream.comments()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(stream.comments()).toEqual(['']);
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(stream.comments()).toEqual(['', '']);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it('backs off to one read per maximum poll interval while idle', async () => {
+    const stream = start({ resume: { kind: 'latest' } });
+    await vi.advanceTimersByTimeAsync(10_000);
+    const before = log.reads;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(log.reads - before).toBeGreaterThanOrEqual(59);
+    expect(log.reads - before).toBeLessThanOrEqual(61);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it('leaves no timer behind when aborted while idle', async () => {
+    const stream = start({ resume: { kind: 'latest' } });
+    await vi.advanceTimersByTimeAsync(3_000);
+    stream.abort.abort();
+    expect((await stream.done).reason).toBe('aborted');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('sends padding before anything else when configured', async () => {
+    const stream = start({ resume: { kind: 'latest' }, paddingBytes: 2048 });
+    await vi.advanceTimersByTimeAsync(0);
+    const first = stream.chunks[0] ?? '';
+    expect(first.startsWith(':')).toBe(true);
+    expect(first.indexOf('retry: 1000')).toBe(2048);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it('resets an expired cursor once, then goes on from the oldest retained event', async () => {
+    await publish('old1');
+    await publish('old2');
+    vi.advanceTimersByTime(HOUR / 2);
+    await publish('new1');
+    vi.advanceTimersByTime(HOUR / 2);
+    const stream = start({ resume: { kind: 'cursor', positions: new Map([[channel, 0]]) } });
+    await vi.advanceTimersByTimeAsync(0);
+    const events = stream.events();
+    expect(events.map((e) => [e.event, e.data])).toEqual([
+      ['stream.reset', JSON.stringify({ channel, reason: 'expired', missed: 2 })],
+      [undefined, 'new1'],
+    ]);
+    stream.abort.abort();
+    expect((await stream.done).resets).toBe(1);
+  });
+
+  it('resets a cursor ahead of the log and delivers what comes next', async () => {
+    await publish('e1');
+    const stream = start({ resume: { kind: 'cursor', positions: new Map([[channel, 9]]) } });
+    await vi.advanceTimersByTimeAsync(0);
+    await publish('e2');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(stream.events().map((e) => [e.event, e.data])).toEqual([
+      ['stream.reset', JSON.stringify({ channel, reason: 'ahead' })],
+      [undefined, 'e2'],
+    ]);
+    stream.abort.abort();
+    await stream.done;
+  });
+
+  it('reports events that expire while the stream lags behind them', async () => {
+    for (let i = 1; i <= 3; i++) await publish(`e${i}`);
+    const cursor = new Map([[channel, 0]]);
+    // The range check passes, but by the first read the first two events have expired.
+    const feed = new PollingFeed(log);
+    const reads: number[] = [];
+    const lagging = {
+      ...feed,
+      retained: (c: string) => log.retained(c),
+      waitForNews: feed.waitForNews.bind(feed),
+      read: async (c: string, after: number, o?: ReadOptions) => {
+        reads.push(after);
+        const page = await log.read(c, after, o);
+        return reads.length === 1 ? page.slice(2) : page;
+      },
+    };
+    const chunks: string[] = [];
+    const abort = new AbortController();
+    const done = runStreamSession(
+      {
+        channels: [channel],
+        resume: { kind: 'cursor', positions: cursor },
+        envelope: false,
+        retryMs: 0,
+        heartbeatMs: 15_000,
+        stopAt: Date.now() + 60_000,
+        byteBudget: 1e6,
+        pageSize: 100,
+        paddingBytes: 0,
+      },
+      { feed: lagging, clock: Date.now, write: (c) => void chunks.push(c), signal: abort.signal },
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    abort.abort();
+    await done;
+    const body = chunks.join('');
+    expect(body).toContain(`data: ${JSON.stringify({ channel, reason: 'expired', missed: 2 })}`);
+    expect(body).toContain('data: e3');
+    expect(body).not.toContain('data: e1');
+  });
+
+  it('carries every channel position in each id of a multi-channel stream', async () => {
+    await publish('a1', 'message', 'a');
+    await publish('b1', 'message', 'b');
+    await publish('b2', 'message', 'b');
+    const stream = start({ channels: ['a', 'b'], resume: { kind: 'earliest' }, envelope: true });
+    await vi.advanceTimersByTimeAsync(0);
+    const events = stream.events().filter((e) => e.event === undefined);
+    expect(events.map((e) => JSON.parse(e.data).data)).toEqual(['a1', 'b1', 'b2']);
+    expect(decodeCursor(events.at(-1)?.id ?? '')).toEqual(
+      new Map([
+        ['a', 1],
+        ['b', 2],
+      ]),
+    );
+    expect(events[0]?.id).toBe(
+      encodeCursor(
+        new Map([
+          ['a', 1],
+          ['b', 0],
+        ]),
+      ),
+    );
+    stream.abort.abort();
+    await stream.done;
+  });
+});
+
+describe('Function: stopTime', () => {
+  const base = { now: 0, lifetimeMs: 300_000, jitter: 0.2 };
+
+  it('cuts up to the jitter share off the lifetime', () => {
+    expect(stopTime({ ...base, random: () => 0 })).toBe(300_000);
+    expect(stopTime({ ...base, random: () => 1 })).toBe(240_000);
+  });
+
+  it('ends before the deadline margin and before the token expires', () => {
+    const random = () => 0;
+    expect(stopTime({ ...base, random, deadline: 100_000, deadlineMarginMs: 10_000 })).toBe(90_000);
+    expect(stopTime({ ...base, random, notAfter: 50_000 })).toBe(50_000);
+  });
+});
