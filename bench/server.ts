@@ -7,10 +7,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { startSubscribeServer } from '../functions/adapters/node/http-adapter.js';
+import type { Log } from '../functions/core/log.js';
 import { SharedFeed } from '../functions/core/shared-feed.js';
 import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
-import type { WriterLog } from '../functions/writer/process-batch.js';
+import type {} from '../functions/writer/process-batch.js';
 import { DEFAULT_LOCAL_TOPIC_ARN } from '../local/defaults.js';
 import { startLocalStack } from '../local/stack.js';
 import { startBaselineServer } from './baseline-server.js';
@@ -23,7 +24,7 @@ import {
 } from './lib/server-protocol.js';
 
 /** Errors only: the writer's per-batch info lines would drown the bench's output. */
-const quietLog: WriterLog = {
+const quietLog: Log = {
   info: () => {},
   error: (message, fields) => console.error(`[bench server] ${message} ${JSON.stringify(fields)}`),
 };

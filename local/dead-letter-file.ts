@@ -1,6 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { DeadLetterSink, QueueRecord, Rejection } from '../functions/writer/process-batch.js';
+import type { DeadLetterSink, QueueRecord, Rejection } from '../functions/writer/ports.js';
 
 /**
  * The local stack's dead-letter queue: one JSON line per rejected message, with its

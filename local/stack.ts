@@ -5,14 +5,12 @@ import { eventLogTableDefinition } from '../functions/adapters/dynamodb/table.js
 import { startSubscribeServer } from '../functions/adapters/node/http-adapter.js';
 import { authorizerFromConfig, readAuthConfig } from '../functions/auth/auth-config.js';
 import { ConfigError, type Env, optionalString } from '../functions/config/env.js';
+import type { Log } from '../functions/core/log.js';
 import { SharedFeed } from '../functions/core/shared-feed.js';
 import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
-import {
-  processBatch,
-  type QueueRecord,
-  type WriterLog,
-} from '../functions/writer/process-batch.js';
+import type { QueueRecord } from '../functions/writer/ports.js';
+import { processBatch } from '../functions/writer/process-batch.js';
 import { parseSnsEnvelope } from '../functions/writer/sns-envelope.js';
 import { DeadLetterFile, DeadLetterMemory } from './dead-letter-file.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_TOPIC_ARN, DEFAULT_PORT } from './defaults.js';
@@ -38,7 +36,7 @@ export interface LocalStackOptions {
    */
   readonly env?: Env;
   /** Log lines; @default one line per entry on stderr */
-  readonly log?: WriterLog;
+  readonly log?: Log;
 }
 
 export interface LocalStack {
@@ -51,7 +49,7 @@ export interface LocalStack {
 const DEMO_PAGE = new URL('./demo/index.html', import.meta.url);
 
 /** Human-readable log lines for a terminal. */
-export const consoleLog: WriterLog = {
+export const consoleLog: Log = {
   info: (message, fields) => console.error(`${message} ${JSON.stringify(fields)}`),
   error: (message, fields) => console.error(`ERROR ${message} ${JSON.stringify(fields)}`),
 };

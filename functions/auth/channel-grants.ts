@@ -10,13 +10,10 @@
  * cannot contain `*` (contract.ts, CHANNEL_PATTERN), so a pattern is never ambiguous.
  */
 import { CHANNEL_PATTERN } from '../core/contract.js';
+import { quote } from '../core/quote.js';
 
 /** The one wildcard, allowed only as the last character of a pattern. */
 export const WILDCARD = '*';
-
-function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-}
 
 /**
  * Why `pattern` is not a valid grant, or `undefined` when it is. Exact names follow the

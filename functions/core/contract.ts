@@ -1,3 +1,4 @@
+import { quote } from './quote.js';
 /**
  * The publishing contract (DESIGN.md, "Public contract"): which channel names, event
  * names, dedupe ids and payloads are acceptable. The writer and the publisher SDK both
@@ -68,12 +69,6 @@ export type ValidationResult =
   | { readonly ok: false; readonly violation: Violation };
 
 const encoder = new TextEncoder();
-
-/** Quotes a bad value for an error message without letting a huge value flood a log. */
-function quote(value: string): string {
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(shown);
-}
 
 export function checkChannel(channel: string | undefined): Violation | undefined {
   if (channel === undefined || channel === '') {

@@ -1,3 +1,4 @@
+import { quote } from './quote.js';
 /**
  * The one Server-Sent Events encoder (STYLE.md §4). Every byte the stream writes goes
  * through these pure functions, which return strings; the adapters turn them into UTF-8.
@@ -88,11 +89,6 @@ export const DEFAULT_PADDING_BYTES = 2048;
 /** CR, LF and CRLF each end a line (§9.2.5, `end-of-line`); CRLF must be tried first. */
 const LINE_BREAK = /\r\n|\r|\n/;
 const CR_OR_LF = /[\r\n]/;
-
-/** Describes a bad value without letting a huge one flood an error message or a log. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-}
 
 /**
  * `name: value` or, for an empty value, `name:` alone. The single space is what makes a

@@ -50,6 +50,12 @@ export class HttpError extends Error {
   }
 }
 
+/** Headers of every JSON answer, errors included: never cached (a poll answer is news). */
+export const JSON_HEADERS: Readonly<HttpHeaders> = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+};
+
 /** The JSON error shape of the contract: `{"error":{"code","message"}}`. */
 export function errorBody(
   code: string,

@@ -2,7 +2,13 @@ import type { EventFeed } from '../core/event-feed.js';
 import { runPoll } from '../core/poll.js';
 import { runStreamSession, stopTime } from '../core/stream-session.js';
 import { corsHeaders, preflightHeaders } from './cors.js';
-import { errorBody, HttpError, type HttpRequest, type HttpResponse } from './http-types.js';
+import {
+  errorBody,
+  HttpError,
+  type HttpRequest,
+  type HttpResponse,
+  JSON_HEADERS,
+} from './http-types.js';
 import type { SubscribeConfig } from './subscribe-config.js';
 import { parseSubscribeRequest, type SubscribeRequest } from './subscribe-request.js';
 
@@ -35,11 +41,6 @@ const STREAM_HEADERS = {
   'cache-control': 'no-cache, no-store, no-transform',
   // nginx and some proxies buffer responses unless told not to.
   'x-accel-buffering': 'no',
-};
-
-const JSON_HEADERS = {
-  'content-type': 'application/json; charset=utf-8',
-  'cache-control': 'no-store',
 };
 
 const allowAll: Authorizer = async () => ({});

@@ -1,5 +1,6 @@
 import { CHANNEL_PATTERN } from '../core/contract.js';
 import { MalformedCursorError, parseResumePoint, type ResumePoint } from '../core/cursor.js';
+import { quote } from '../core/quote.js';
 import { HttpError, type HttpRequest } from './http-types.js';
 import { MAX_QUERY_BYTES } from './subscribe-config.js';
 
@@ -23,10 +24,6 @@ export interface SubscribeLimits {
 
 function invalid(parameter: string, message: string): HttpError {
   return new HttpError(400, 'invalid_parameter', `${parameter}: ${message}`);
-}
-
-function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
 function parseChannels(query: URLSearchParams, limits: SubscribeLimits): string[] {

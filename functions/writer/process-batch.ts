@@ -1,42 +1,13 @@
 import { MAX_PAYLOAD_BYTES, type ValidMessage, validateMessage } from '../core/contract.js';
 import { AppendFailedError, type EventLog, type NewEvent } from '../core/event-log.js';
+import type { Log } from '../core/log.js';
+import type { DeadLetterSink, QueueRecord, Rejection, WriterMetrics } from './ports.js';
 import { parseSnsEnvelope } from './sns-envelope.js';
-
-/** The part of an SQS record the writer reads. */
-export interface QueueRecord {
-  readonly messageId: string;
-  readonly body: string;
-}
-
-/** Why a message can never be stored: retrying it would not help. */
-export interface Rejection {
-  readonly code: string;
-  readonly field?: string;
-  readonly message: string;
-}
-
-/** Where rejected messages go, with their reason, so that nobody retries them forever. */
-export interface DeadLetterSink {
-  send(record: QueueRecord, rejection: Rejection): Promise<void>;
-}
-
-/** Structured log lines; fields are JSON-safe values. */
-export interface WriterLog {
-  info(message: string, fields: Record<string, unknown>): void;
-  error(message: string, fields: Record<string, unknown>): void;
-}
-
-export interface WriterMetrics {
-  rejected(code: string): void;
-  appended(count: number): void;
-  duplicates(count: number): void;
-  failed(count: number): void;
-}
 
 export interface WriterDependencies {
   readonly eventLog: EventLog;
   readonly deadLetters: DeadLetterSink;
-  readonly log: WriterLog;
+  readonly log: Log;
   readonly metrics: WriterMetrics;
   /** @default MAX_PAYLOAD_BYTES */
   readonly maxPayloadBytes?: number;

@@ -4,13 +4,13 @@
  * endpoint.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Log } from '../../functions/core/log.js';
 import { DEFAULT_LOCAL_TOPIC_ARN } from '../defaults.js';
 import {
   type Deliver,
   Deliverer,
   type DelivererOptions,
   OutboxIds,
-  type OutboxLog,
   OutboxTable,
 } from './outbox.js';
 import { createSnsEndpoint, type SnsEndpoint } from './sns-endpoint.js';
@@ -26,7 +26,7 @@ export interface LocalSnsOptions {
   readonly contentBasedDeduplication?: boolean | undefined;
   /** The writer: `(records) => processBatch(records, deps)`. */
   readonly deliver: Deliver;
-  readonly log?: OutboxLog | undefined;
+  readonly log?: Log | undefined;
   /** @default 10 */
   readonly batchSize?: number | undefined;
   /** Tuning for tests: retry pacing, safety poll, clock. */

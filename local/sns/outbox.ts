@@ -26,6 +26,7 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type BackoffOptions, backoffCeiling } from '../../functions/core/backoff.js';
+import type { Log } from '../../functions/core/log.js';
 import { buildSnsEnvelope, type NotificationFields } from './sns-envelope.js';
 import type { EnvelopeAttribute } from './validate.js';
 
@@ -74,13 +75,7 @@ export interface OutboxStore {
   remove(ids: readonly string[]): Promise<void>;
 }
 
-/** Structured log lines (the writer's `WriterLog` fits). */
-export interface OutboxLog {
-  info(message: string, fields: Record<string, unknown>): void;
-  error(message: string, fields: Record<string, unknown>): void;
-}
-
-const stderrLog: OutboxLog = {
+const stderrLog: Log = {
   info: () => {},
   error: (message, fields) => console.error(`local SNS: ${message} ${JSON.stringify(fields)}`),
 };
@@ -380,7 +375,7 @@ export interface DelivererOptions {
   /** Retry pacing for a failed group or a failed outbox read. @default 250 ms doubling to 30 s */
   readonly retry?: BackoffOptions;
   /** @default errors on stderr */
-  readonly log?: OutboxLog;
+  readonly log?: Log;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -412,7 +407,7 @@ export class Deliverer {
   readonly #lookahead: number;
   readonly #safetyPollMs: number;
   readonly #retry: BackoffOptions;
-  readonly #log: OutboxLog;
+  readonly #log: Log;
   readonly #now: () => number;
   readonly #random: () => number;
 

@@ -10,13 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  deliveryGroup,
-  OutboxIds,
-  type OutboxLog,
-  type OutboxMessage,
-  type OutboxStore,
-} from './outbox.js';
+import type { Log } from '../../functions/core/log.js';
+import { deliveryGroup, OutboxIds, type OutboxMessage, type OutboxStore } from './outbox.js';
 import { parseQueryRequest } from './query-protocol.js';
 import { type SnsError, snsErrors } from './sns-error.js';
 import {
@@ -44,7 +39,7 @@ export interface SnsEndpointOptions extends TopicConfig {
    */
   readonly maxBodyBytes?: number;
   /** @default errors on stderr */
-  readonly log?: OutboxLog;
+  readonly log?: Log;
   /** Outbox ids and FIFO sequence numbers. @default a fresh `OutboxIds` */
   readonly ids?: OutboxIds;
   /** @default Date.now */
@@ -61,7 +56,7 @@ const DISCARD_LIMIT_FACTOR = 16;
 
 const PATHS = new Set(['/sns', '/sns/']);
 
-const stderrLog: OutboxLog = {
+const stderrLog: Log = {
   info: () => {},
   error: (message, fields) => console.error(`local SNS: ${message} ${JSON.stringify(fields)}`),
 };

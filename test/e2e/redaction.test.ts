@@ -11,7 +11,8 @@ import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { InvocationContext } from '../../functions/adapters/lambda/http-adapter.js';
-import type { WriterLog } from '../../functions/writer/process-batch.js';
+import type { Log } from '../../functions/core/log.js';
+import type {} from '../../functions/writer/process-batch.js';
 import { startLocalStack } from '../../local/stack.js';
 import { RecordingResponseStream } from '../support/awslambda-shim.js';
 import { createEventLogTable, localDynamoClient } from '../support/dynamodb.js';
@@ -232,7 +233,7 @@ describe('Function: startLocalStack (log redaction)', () => {
     // Prepare: HS256, and a JWKS URL nobody answers, for a failure path.
     const jwksUrl = await unansweredUrl();
     const lines: string[] = [];
-    const log: WriterLog = {
+    const log: Log = {
       info: (message, fields) => lines.push(`${message} ${JSON.stringify(fields)}`),
       error: (message, fields) => lines.push(`ERROR ${message} ${JSON.stringify(fields)}`),
     };

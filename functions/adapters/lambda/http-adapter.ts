@@ -22,12 +22,14 @@
  */
 import type { Writable } from 'node:stream';
 import type { Context, LambdaFunctionURLEvent } from 'aws-lambda';
+import { describeError, type Log } from '../../core/log.js';
 import type { StreamSummary } from '../../core/stream-session.js';
 import {
   errorBody,
   type HttpHeaders,
   type HttpRequest,
   type HttpResponse,
+  JSON_HEADERS,
 } from '../../http/http-types.js';
 
 /** What `HttpResponseStream.from` sends before the body. */
@@ -60,15 +62,9 @@ export interface AwsLambdaRuntime {
   };
 }
 
-/** Structured log lines; fields are JSON-safe values. */
-export interface AdapterLog {
-  info(message: string, fields: Record<string, unknown>): void;
-  error(message: string, fields: Record<string, unknown>): void;
-}
-
 export interface StreamingHandlerOptions {
   /** @default JSON lines on stdout/stderr */
-  readonly log?: AdapterLog;
+  readonly log?: Log;
   /** Milliseconds since the epoch, to turn the remaining time into a deadline. @default Date.now */
   readonly clock?: () => number;
 }
@@ -90,7 +86,7 @@ const CONNECTION_HEADERS = new Set([
 
 const INTERNAL_ERROR = {
   status: 500,
-  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  headers: JSON_HEADERS,
   body: errorBody('internal', 'internal error'),
 } as const;
 
@@ -322,14 +318,7 @@ function requestFields(request: HttpRequest, context: InvocationContext): Record
   };
 }
 
-function describeError(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack };
-  }
-  return { message: String(error) };
-}
-
-const consoleLog: AdapterLog = {
+const consoleLog: Log = {
   info: (message, fields) => console.log(JSON.stringify({ level: 'INFO', message, ...fields })),
   error: (message, fields) => console.error(JSON.stringify({ level: 'ERROR', message, ...fields })),
 };

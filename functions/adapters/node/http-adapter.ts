@@ -28,6 +28,7 @@ import {
   type HttpHeaders,
   type HttpRequest,
   type HttpResponse,
+  JSON_HEADERS,
 } from '../../http/http-types.js';
 
 /** The routes, as `createRouter` returns them. */
@@ -46,11 +47,6 @@ export interface SubscribeRequestListener extends RequestListener {
   /** Resolves once every request begun so far has finished (streams included). */
   settled(): Promise<void>;
 }
-
-const JSON_ERROR_HEADERS = {
-  'content-type': 'application/json; charset=utf-8',
-  'cache-control': 'no-store',
-};
 
 const reportError = (error: unknown, request: HttpRequest): void => {
   console.error(`subscribe server: ${request.method} ${request.path} failed`, error);
@@ -122,14 +118,14 @@ async function serve(
     request = { ...toHttpRequest(req), signal };
   } catch {
     // A request line Node accepted but a URL parser does not.
-    writeJson(res, 400, JSON_ERROR_HEADERS, errorBody('invalid_request', 'malformed URL'));
+    writeJson(res, 400, JSON_HEADERS, errorBody('invalid_request', 'malformed URL'));
     return;
   }
   try {
     response = await router(request);
   } catch (error) {
     onError(error, request);
-    writeJson(res, 500, JSON_ERROR_HEADERS, errorBody('internal', 'internal error'));
+    writeJson(res, 500, JSON_HEADERS, errorBody('internal', 'internal error'));
     return;
   }
   if (response.kind === 'json') {

@@ -1,5 +1,5 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { WriterMetrics } from '../../writer/process-batch.js';
+import type { WriterMetrics } from '../../writer/ports.js';
 
 /** Writer metrics as CloudWatch embedded-metric log lines (no API call on the hot path). */
 export function powertoolsWriterMetrics(metrics: Metrics): WriterMetrics {

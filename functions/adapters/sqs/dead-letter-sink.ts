@@ -3,7 +3,7 @@ import {
   type SendMessageCommandInput,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { DeadLetterSink, QueueRecord, Rejection } from '../../writer/process-batch.js';
+import type { DeadLetterSink, QueueRecord, Rejection } from '../../writer/ports.js';
 
 /**
  * Sends a rejected message to the dead-letter queue at once, with its reason as message

@@ -34,12 +34,8 @@ import { PollingFeed } from '../../../../functions/core/polling-feed.js';
 import type { HttpRequest } from '../../../../functions/http/http-types.js';
 import { createRouter } from '../../../../functions/http/router.js';
 import { DEFAULT_SUBSCRIBE_CONFIG } from '../../../../functions/http/subscribe-config.js';
-import {
-  type DeadLetterSink,
-  processBatch,
-  type QueueRecord,
-  type Rejection,
-} from '../../../../functions/writer/process-batch.js';
+import type { DeadLetterSink, QueueRecord, Rejection } from '../../../../functions/writer/ports.js';
+import { processBatch } from '../../../../functions/writer/process-batch.js';
 
 const SECRET_TEXT = 'fuzz-secret-of-at-least-32-bytes-0123456789';
 const SECRET = new TextEncoder().encode(SECRET_TEXT);

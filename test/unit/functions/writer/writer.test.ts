@@ -16,7 +16,7 @@ import type {
   QueueRecord,
   Rejection,
   WriterMetrics,
-} from '../../../../functions/writer/process-batch.js';
+} from '../../../../functions/writer/ports.js';
 import { readAll } from '../../../contract/event-log-contract.js';
 import { snsRecord, sqsEvent } from '../../../fixtures/sqs-events.js';
 import { createEventLogTable, localDynamoClient } from '../../../support/dynamodb.js';

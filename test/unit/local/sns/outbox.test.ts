@@ -1,11 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EventLog } from '../../../../functions/core/event-log.js';
 import { MemoryEventLog } from '../../../../functions/core/memory-event-log.js';
-import {
-  processBatch,
-  type QueueRecord,
-  type Rejection,
-} from '../../../../functions/writer/process-batch.js';
+import type { QueueRecord, Rejection } from '../../../../functions/writer/ports.js';
+import { processBatch } from '../../../../functions/writer/process-batch.js';
 import { parseSnsEnvelope } from '../../../../functions/writer/sns-envelope.js';
 import {
   type Deliver,

@@ -14,11 +14,8 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventLog } from '../../../../functions/core/event-log.js';
 import { MemoryEventLog } from '../../../../functions/core/memory-event-log.js';
-import {
-  processBatch,
-  type QueueRecord,
-  type Rejection,
-} from '../../../../functions/writer/process-batch.js';
+import type { QueueRecord, Rejection } from '../../../../functions/writer/ports.js';
+import { processBatch } from '../../../../functions/writer/process-batch.js';
 import { parseSnsEnvelope } from '../../../../functions/writer/sns-envelope.js';
 import { DEFAULT_LOCAL_TOPIC_ARN } from '../../../../local/defaults.js';
 import { type LocalSns, startLocalSns } from '../../../../local/sns/local-sns.js';

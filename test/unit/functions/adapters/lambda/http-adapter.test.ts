@@ -4,7 +4,6 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DynamoDBEventLog } from '../../../../../functions/adapters/dynamodb/event-log.js';
 import {
-  type AdapterLog,
   createStreamingHandler,
   type InvocationContext,
   lambdaRuntime,
@@ -14,6 +13,7 @@ import {
 } from '../../../../../functions/adapters/lambda/http-adapter.js';
 import type { EventFeed } from '../../../../../functions/core/event-feed.js';
 import type { EventLog } from '../../../../../functions/core/event-log.js';
+import type { Log } from '../../../../../functions/core/log.js';
 import { MemoryEventLog } from '../../../../../functions/core/memory-event-log.js';
 import { PollingFeed } from '../../../../../functions/core/polling-feed.js';
 import {
@@ -53,7 +53,7 @@ interface LogLine {
   fields: Record<string, unknown>;
 }
 
-class RecordingLog implements AdapterLog {
+class RecordingLog implements Log {
   readonly lines: LogLine[] = [];
   info(message: string, fields: Record<string, unknown>): void {
     this.lines.push({ level: 'info', message, fields });
