@@ -1,0 +1,83 @@
+/**
+ * The environment contract between the construct and the functions: every variable by
+ * the name `lib/` writes and the config readers read, and every deployment default both
+ * sides assume. It imports nothing, so the construct, the functions, the local stack and
+ * the benchmarks can all take their names and numbers from here without pulling in each
+ * other (the bench must not load aws-cdk-lib, a bundle must not load the construct).
+ */
+
+/** Environment variables, by what they configure. */
+export const ENV = {
+  // Both functions.
+  /** The event-log table's name. */
+  tableName: 'TABLE_NAME',
+  /** How long events stay readable, seconds. */
+  retentionSeconds: 'RETENTION_SECONDS',
+
+  // The writer.
+  /** The queue rejected messages go to. */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** Largest payload stored, bytes. */
+  maxPayloadBytes: 'MAX_PAYLOAD_BYTES',
+
+  // The subscribe routes.
+  streamLifetimeSeconds: 'STREAM_LIFETIME_SECONDS',
+  streamLifetimeJitter: 'STREAM_LIFETIME_JITTER',
+  heartbeatSeconds: 'HEARTBEAT_SECONDS',
+  deadlineMarginMs: 'DEADLINE_MARGIN_MS',
+  streamByteBudget: 'STREAM_BYTE_BUDGET',
+  retryMs: 'RETRY_MS',
+  paddingBytes: 'PADDING_BYTES',
+  pageSize: 'PAGE_SIZE',
+  pollMinMs: 'POLL_MIN_MS',
+  pollMaxMs: 'POLL_MAX_MS',
+  pollLimit: 'POLL_LIMIT',
+  pollMaxBytes: 'POLL_MAX_BYTES',
+  maxWaitSeconds: 'MAX_WAIT_SECONDS',
+  maxChannels: 'MAX_CHANNELS',
+  maxQueryBytes: 'MAX_QUERY_BYTES',
+  corsOrigins: 'CORS_ORIGINS',
+
+  // Access control of the subscribe routes.
+  authPrivatePrefixes: 'AUTH_PRIVATE_PREFIXES',
+  authSecret: 'AUTH_SECRET',
+  authSecretArn: 'AUTH_SECRET_ARN',
+  authJwksUrl: 'AUTH_JWKS_URL',
+  authIssuer: 'AUTH_ISSUER',
+  authAudience: 'AUTH_AUDIENCE',
+  authCookieName: 'AUTH_COOKIE_NAME',
+
+  // Read by Powertools and Node, written by the construct.
+  powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
+  powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  nodeOptions: 'NODE_OPTIONS',
+
+  // The local stack (`npm start`) only.
+  dataDir: 'DATA_DIR',
+  topicArn: 'TOPIC_ARN',
+  port: 'PORT',
+  host: 'HOST',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * What a deployment gets unless its props say otherwise, and what a function assumes when
+ * its variable is unset. Each figure is defended where it is used (lib/ and the readers).
+ */
+export const DEPLOYMENT_DEFAULTS = {
+  retentionSeconds: 24 * 60 * 60,
+  writerMemoryMb: 256,
+  writerBatchSize: 10,
+  maxReceiveCount: 5,
+  streamMemoryMb: 128,
+  streamLifetimeSeconds: 5 * 60,
+  streamLifetimeJitter: 0.2,
+  heartbeatSeconds: 15,
+  pollMinMs: 200,
+  pollMaxMs: 1_000,
+  paddingBytes: 0,
+} as const;
+
+/** The event-log table of the local stack when `TABLE_NAME` is unset. */
+export const LOCAL_TABLE_NAME = 'sse-pubsub-events';
