@@ -15,8 +15,9 @@
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { ConfigError, type Env, list, optionalString } from '../config/env.js';
+import { ENV } from '../config/environment.js';
 import { CHANNEL_PATTERN } from '../core/contract.js';
-import type { Authorizer } from '../http/router.js';
+import type { Authorizer } from '../http/access.js';
 import { createAuthorizer, DEFAULT_COOKIE_NAME } from './authorizer.js';
 import { createTokenVerifier, DEFAULT_AUDIENCE, MIN_SECRET_BYTES } from './token-verifier.js';
 
@@ -56,7 +57,7 @@ export function signingSecret(text: string, source: string): Uint8Array {
 }
 
 export function readAuthConfig(env: Env): AuthConfig {
-  const privatePrefixes = list(env, 'AUTH_PRIVATE_PREFIXES');
+  const privatePrefixes = list(env, ENV.authPrivatePrefixes);
   for (const prefix of privatePrefixes) {
     // A non-empty prefix of a valid channel name is itself one.
     if (!CHANNEL_PATTERN.test(prefix)) {
@@ -65,8 +66,8 @@ export function readAuthConfig(env: Env): AuthConfig {
       );
     }
   }
-  const secretText = optionalString(env, 'AUTH_SECRET');
-  const secretArn = optionalString(env, 'AUTH_SECRET_ARN')?.trim();
+  const secretText = optionalString(env, ENV.authSecret);
+  const secretArn = optionalString(env, ENV.authSecretArn)?.trim();
   if (secretText !== undefined && secretArn !== undefined) {
     throw new ConfigError(
       'environment variables AUTH_SECRET and AUTH_SECRET_ARN are both set; set one',
@@ -77,7 +78,7 @@ export function readAuthConfig(env: Env): AuthConfig {
       ? undefined
       : signingSecret(secretText, 'environment variable AUTH_SECRET');
 
-  const jwksText = optionalString(env, 'AUTH_JWKS_URL')?.trim();
+  const jwksText = optionalString(env, ENV.authJwksUrl)?.trim();
   let jwksUrl: URL | undefined;
   if (jwksText !== undefined) {
     jwksUrl = URL.canParse(jwksText) ? new URL(jwksText) : undefined;
@@ -87,14 +88,14 @@ export function readAuthConfig(env: Env): AuthConfig {
       );
     }
   }
-  const issuer = optionalString(env, 'AUTH_ISSUER')?.trim();
+  const issuer = optionalString(env, ENV.authIssuer)?.trim();
   if (issuer !== undefined && jwksUrl === undefined) {
     throw new ConfigError(
       'environment variable AUTH_ISSUER is set without AUTH_JWKS_URL; it applies to JWKS tokens only',
     );
   }
 
-  const cookieName = optionalString(env, 'AUTH_COOKIE_NAME')?.trim() ?? DEFAULT_COOKIE_NAME;
+  const cookieName = optionalString(env, ENV.authCookieName)?.trim() ?? DEFAULT_COOKIE_NAME;
   if (!COOKIE_NAME.test(cookieName)) {
     throw new ConfigError(
       `environment variable AUTH_COOKIE_NAME must be a cookie name, got ${JSON.stringify(cookieName)}`,
@@ -118,7 +119,7 @@ export function readAuthConfig(env: Env): AuthConfig {
     secretArn,
     jwksUrl,
     issuer,
-    audience: optionalString(env, 'AUTH_AUDIENCE')?.trim() ?? DEFAULT_AUDIENCE,
+    audience: optionalString(env, ENV.authAudience)?.trim() ?? DEFAULT_AUDIENCE,
     cookieName,
   };
 }

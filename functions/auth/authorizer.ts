@@ -9,13 +9,12 @@
  * - The grant ends at the token's `exp`: the stream ends itself cleanly then, and the
  *   client reconnects with a fresh token and its last event id.
  *
- * Answers, before any stream byte: 401 `unauthorized` (no token, or one that does not
- * verify: the message says why, never echoing the token) and 403 `forbidden` (the token
- * does not grant a channel; the message names it). 401s carry `WWW-Authenticate`
- * (RFC 6750 §3).
+ * Refusals, before any stream byte: {@link UnauthenticatedError} (no token, or one that
+ * does not verify: the message says why, never echoing the token) and
+ * {@link ChannelsNotGrantedError} (the token does not grant a channel; the message names
+ * it). The HTTP side turns them into 401 and 403 (../http/access.ts).
  */
-import { HttpError } from '../http/http-types.js';
-import type { Authorizer } from '../http/router.js';
+import { type Authorizer, ChannelsNotGrantedError, UnauthenticatedError } from '../http/access.js';
 import { grantsChannel, isPrivateChannel } from './channel-grants.js';
 import { findToken } from './token-source.js';
 import { TokenError, type TokenVerifier } from './token-verifier.js';
@@ -31,12 +30,6 @@ export interface AuthorizerOptions {
   readonly cookieName?: string | undefined;
 }
 
-function unauthorized(message: string, invalidToken: boolean): HttpError {
-  return new HttpError(401, 'unauthorized', message, {
-    'www-authenticate': invalidToken ? 'Bearer error="invalid_token"' : 'Bearer',
-  });
-}
-
 export function createAuthorizer(options: AuthorizerOptions): Authorizer {
   const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
   const { privatePrefixes, verify } = options;
@@ -49,7 +42,7 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
     try {
       const found = findToken(request, cookieName);
       if (found === undefined) {
-        throw unauthorized(
+        throw new UnauthenticatedError(
           `a token is required for private channel ${JSON.stringify(privateChannels[0])}: ` +
             `send "Authorization: Bearer <token>", ?token=<token> or the ${cookieName} cookie`,
           false,
@@ -57,18 +50,16 @@ export function createAuthorizer(options: AuthorizerOptions): Authorizer {
       }
       grant = await verify(found.token);
     } catch (error) {
-      if (error instanceof TokenError) throw unauthorized(error.message, true);
+      if (error instanceof TokenError) throw new UnauthenticatedError(error.message, true);
       throw error;
     }
 
     const refused = privateChannels.filter((c) => !grantsChannel(grant.channels, c));
     if (refused.length > 0) {
       const names = refused.map((c) => JSON.stringify(c)).join(', ');
-      throw new HttpError(
-        403,
-        'forbidden',
+      throw new ChannelsNotGrantedError(
         `token does not grant channel${refused.length > 1 ? 's' : ''} ${names}`,
-        { 'www-authenticate': 'Bearer error="insufficient_scope"' },
+        refused,
       );
     }
     return { notAfter: grant.expiresAt };

@@ -13,6 +13,7 @@
  * - `read` returns a contiguous run of positions: whoever sees position n has seen
  *   every retained position below it.
  */
+import { DEPLOYMENT_DEFAULTS } from '../config/environment.js';
 
 export interface NewEvent {
   /** Event name, already validated against the contract. */
@@ -63,7 +64,7 @@ export const DEFAULT_READ_LIMIT = 100;
 export const MAX_READ_LIMIT = 1000;
 
 /** Events stay readable for 24 hours unless configured otherwise. */
-export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_RETENTION_MS = DEPLOYMENT_DEFAULTS.retentionSeconds * 1000;
 
 export interface EventLog {
   /**

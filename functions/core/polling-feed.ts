@@ -1,3 +1,4 @@
+import { DEPLOYMENT_DEFAULTS } from '../config/environment.js';
 import type { Positions } from './cursor.js';
 import { abortableSleep, type EventFeed } from './event-feed.js';
 import type { EventLog, ReadOptions, RetainedRange, StoredEvent } from './event-log.js';
@@ -9,8 +10,8 @@ export interface PollIntervalOptions {
   readonly maxMs?: number;
 }
 
-export const DEFAULT_POLL_MIN_MS = 200;
-export const DEFAULT_POLL_MAX_MS = 1_000;
+export const DEFAULT_POLL_MIN_MS = DEPLOYMENT_DEFAULTS.pollMinMs;
+export const DEFAULT_POLL_MAX_MS = DEPLOYMENT_DEFAULTS.pollMaxMs;
 
 /**
  * Adaptive poll interval: back to the minimum whenever there was news, doubling up to

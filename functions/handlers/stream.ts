@@ -18,12 +18,13 @@ import { createStreamingHandler, streamify } from '../adapters/lambda/http-adapt
 import { fetchSigningSecret } from '../adapters/secrets-manager/signing-secret.js';
 import { authorizerFromConfig, readAuthConfig } from '../auth/auth-config.js';
 import { requiredString } from '../config/env.js';
+import { ENV } from '../config/environment.js';
 import { PollingFeed } from '../core/polling-feed.js';
 import { createRouter } from '../http/router.js';
 import { readSubscribeConfig } from '../http/subscribe-config.js';
 
 const config = readSubscribeConfig(process.env);
-const tableName = requiredString(process.env, 'TABLE_NAME');
+const tableName = requiredString(process.env, ENV.tableName);
 const auth = readAuthConfig(process.env);
 const logger = new Logger();
 

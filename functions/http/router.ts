@@ -1,6 +1,7 @@
 import type { EventFeed } from '../core/event-feed.js';
 import { runPoll } from '../core/poll.js';
 import { runStreamSession, stopTime } from '../core/stream-session.js';
+import { AccessRefusedError, type Authorizer, refusalAsHttpError } from './access.js';
 import { corsHeaders, preflightHeaders } from './cors.js';
 import {
   errorBody,
@@ -11,18 +12,6 @@ import {
 } from './http-types.js';
 import type { SubscribeConfig } from './subscribe-config.js';
 import { parseSubscribeRequest, type SubscribeRequest } from './subscribe-request.js';
-
-/**
- * Decides whether a request may read its channels (access control plugs in here).
- * Resolves with the time the grant ends (ms since the epoch), if it ends; throws an
- * {@link HttpError} 401 or 403 otherwise. The product's JWT authorizer is
- * `createAuthorizer` (../auth/authorizer.ts), built from the environment by
- * `authorizerFromConfig`.
- */
-export type Authorizer = (
-  request: HttpRequest,
-  channels: readonly string[],
-) => Promise<{ readonly notAfter?: number | undefined }>;
 
 export interface RouterDependencies {
   readonly config: SubscribeConfig;
@@ -59,8 +48,12 @@ export function createRouter(
     request: HttpRequest,
   ): Promise<{ req: SubscribeRequest; notAfter?: number }> {
     const req = parseSubscribeRequest(request, config);
-    const grant = await authorize(request, req.channels);
-    return { req, notAfter: grant.notAfter };
+    try {
+      const grant = await authorize(request, req.channels);
+      return { req, notAfter: grant.notAfter };
+    } catch (error) {
+      throw error instanceof AccessRefusedError ? refusalAsHttpError(error) : error;
+    }
   }
 
   async function events(request: HttpRequest, cors: Record<string, string>): Promise<HttpResponse> {

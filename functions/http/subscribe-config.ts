@@ -7,16 +7,17 @@ import {
   optionalString,
   positiveInteger,
 } from '../config/env.js';
+import { DEPLOYMENT_DEFAULTS, ENV } from '../config/environment.js';
 import { DEFAULT_RETENTION_MS } from '../core/event-log.js';
 import { DEFAULT_POLL_MAX_MS, DEFAULT_POLL_MIN_MS } from '../core/polling-feed.js';
 import type { CorsOrigins } from './cors.js';
 
 /** Streams end by themselves after about this long (less jitter); clients reconnect. */
-export const STREAM_LIFETIME_MS = 5 * 60 * 1000;
+export const STREAM_LIFETIME_MS = DEPLOYMENT_DEFAULTS.streamLifetimeSeconds * 1000;
 /** Up to this share of the lifetime is cut at random, so reconnects spread out. */
-export const STREAM_LIFETIME_JITTER = 0.2;
+export const STREAM_LIFETIME_JITTER = DEPLOYMENT_DEFAULTS.streamLifetimeJitter;
 /** Below CloudFront's 30 s origin read timeout and most proxies' idle timeouts. */
-export const HEARTBEAT_MS = 15_000;
+export const HEARTBEAT_MS = DEPLOYMENT_DEFAULTS.heartbeatSeconds * 1000;
 /** Stop this long before the Lambda deadline, to end on a complete event. */
 export const DEADLINE_MARGIN_MS = 10_000;
 /** Lambda streams the first 6 MB at full speed; stay under it. */
@@ -64,7 +65,7 @@ export const DEFAULT_SUBSCRIBE_CONFIG: SubscribeConfig = {
   deadlineMarginMs: DEADLINE_MARGIN_MS,
   byteBudget: STREAM_BYTE_BUDGET,
   retryMs: RETRY_MS,
-  paddingBytes: 0,
+  paddingBytes: DEPLOYMENT_DEFAULTS.paddingBytes,
   pageSize: PAGE_SIZE,
   pollMinMs: DEFAULT_POLL_MIN_MS,
   pollMaxMs: DEFAULT_POLL_MAX_MS,
@@ -81,28 +82,28 @@ export const DEFAULT_SUBSCRIBE_CONFIG: SubscribeConfig = {
  */
 export function readSubscribeConfig(env: Env): SubscribeConfig {
   const d = DEFAULT_SUBSCRIBE_CONFIG;
-  const cors = list(env, 'CORS_ORIGINS');
+  const cors = list(env, ENV.corsOrigins);
   const config: SubscribeConfig = {
-    retentionMs: positiveInteger(env, 'RETENTION_SECONDS', d.retentionMs / 1000) * 1000,
-    lifetimeMs: positiveInteger(env, 'STREAM_LIFETIME_SECONDS', d.lifetimeMs / 1000) * 1000,
-    lifetimeJitter: fraction(env, 'STREAM_LIFETIME_JITTER', d.lifetimeJitter),
-    heartbeatMs: positiveInteger(env, 'HEARTBEAT_SECONDS', d.heartbeatMs / 1000) * 1000,
-    deadlineMarginMs: nonNegativeInteger(env, 'DEADLINE_MARGIN_MS', d.deadlineMarginMs),
-    byteBudget: positiveInteger(env, 'STREAM_BYTE_BUDGET', d.byteBudget),
-    retryMs: nonNegativeInteger(env, 'RETRY_MS', d.retryMs),
-    paddingBytes: nonNegativeInteger(env, 'PADDING_BYTES', d.paddingBytes),
-    pageSize: positiveInteger(env, 'PAGE_SIZE', d.pageSize),
-    pollMinMs: positiveInteger(env, 'POLL_MIN_MS', d.pollMinMs),
-    pollMaxMs: positiveInteger(env, 'POLL_MAX_MS', d.pollMaxMs),
-    pollLimit: positiveInteger(env, 'POLL_LIMIT', d.pollLimit),
-    pollMaxBytes: positiveInteger(env, 'POLL_MAX_BYTES', d.pollMaxBytes),
-    maxWaitSeconds: nonNegativeInteger(env, 'MAX_WAIT_SECONDS', d.maxWaitSeconds),
-    maxChannels: positiveInteger(env, 'MAX_CHANNELS', d.maxChannels),
+    retentionMs: positiveInteger(env, ENV.retentionSeconds, d.retentionMs / 1000) * 1000,
+    lifetimeMs: positiveInteger(env, ENV.streamLifetimeSeconds, d.lifetimeMs / 1000) * 1000,
+    lifetimeJitter: fraction(env, ENV.streamLifetimeJitter, d.lifetimeJitter),
+    heartbeatMs: positiveInteger(env, ENV.heartbeatSeconds, d.heartbeatMs / 1000) * 1000,
+    deadlineMarginMs: nonNegativeInteger(env, ENV.deadlineMarginMs, d.deadlineMarginMs),
+    byteBudget: positiveInteger(env, ENV.streamByteBudget, d.byteBudget),
+    retryMs: nonNegativeInteger(env, ENV.retryMs, d.retryMs),
+    paddingBytes: nonNegativeInteger(env, ENV.paddingBytes, d.paddingBytes),
+    pageSize: positiveInteger(env, ENV.pageSize, d.pageSize),
+    pollMinMs: positiveInteger(env, ENV.pollMinMs, d.pollMinMs),
+    pollMaxMs: positiveInteger(env, ENV.pollMaxMs, d.pollMaxMs),
+    pollLimit: positiveInteger(env, ENV.pollLimit, d.pollLimit),
+    pollMaxBytes: positiveInteger(env, ENV.pollMaxBytes, d.pollMaxBytes),
+    maxWaitSeconds: nonNegativeInteger(env, ENV.maxWaitSeconds, d.maxWaitSeconds),
+    maxChannels: positiveInteger(env, ENV.maxChannels, d.maxChannels),
     // Left out unless set, so the default lives in one place (MAX_QUERY_BYTES).
-    ...(optionalString(env, 'MAX_QUERY_BYTES') !== undefined && {
-      maxQueryBytes: positiveInteger(env, 'MAX_QUERY_BYTES', MAX_QUERY_BYTES),
+    ...(optionalString(env, ENV.maxQueryBytes) !== undefined && {
+      maxQueryBytes: positiveInteger(env, ENV.maxQueryBytes, MAX_QUERY_BYTES),
     }),
-    corsOrigins: optionalString(env, 'CORS_ORIGINS')?.trim() === '*' ? '*' : cors,
+    corsOrigins: optionalString(env, ENV.corsOrigins)?.trim() === '*' ? '*' : cors,
   };
   if (config.pollMaxMs < config.pollMinMs) {
     throw new ConfigError(

@@ -1,4 +1,5 @@
 import { type Env, positiveInteger, requiredString } from '../config/env.js';
+import { ENV } from '../config/environment.js';
 import { MAX_PAYLOAD_BYTES } from '../core/contract.js';
 import { DEFAULT_RETENTION_MS } from '../core/event-log.js';
 
@@ -15,9 +16,9 @@ export interface WriterConfig {
 
 export function readWriterConfig(env: Env): WriterConfig {
   return {
-    tableName: requiredString(env, 'TABLE_NAME'),
-    deadLetterQueueUrl: requiredString(env, 'DEAD_LETTER_QUEUE_URL'),
-    retentionMs: positiveInteger(env, 'RETENTION_SECONDS', DEFAULT_RETENTION_MS / 1000) * 1000,
-    maxPayloadBytes: positiveInteger(env, 'MAX_PAYLOAD_BYTES', MAX_PAYLOAD_BYTES),
+    tableName: requiredString(env, ENV.tableName),
+    deadLetterQueueUrl: requiredString(env, ENV.deadLetterQueueUrl),
+    retentionMs: positiveInteger(env, ENV.retentionSeconds, DEFAULT_RETENTION_MS / 1000) * 1000,
+    maxPayloadBytes: positiveInteger(env, ENV.maxPayloadBytes, MAX_PAYLOAD_BYTES),
   };
 }

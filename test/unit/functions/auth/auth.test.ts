@@ -29,8 +29,9 @@ import {
 import { ConfigError } from '../../../../functions/config/env.js';
 import { MemoryEventLog } from '../../../../functions/core/memory-event-log.js';
 import { PollingFeed } from '../../../../functions/core/polling-feed.js';
+import type { Authorizer } from '../../../../functions/http/access.js';
 import type { HttpRequest, HttpResponse } from '../../../../functions/http/http-types.js';
-import { type Authorizer, createRouter } from '../../../../functions/http/router.js';
+import { createRouter } from '../../../../functions/http/router.js';
 import { DEFAULT_SUBSCRIBE_CONFIG } from '../../../../functions/http/subscribe-config.js';
 
 const SECRET_TEXT = 'test-secret-of-at-least-32-bytes-0123456789';

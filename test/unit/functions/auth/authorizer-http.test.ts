@@ -16,7 +16,7 @@ import { authorizerFromConfig, readAuthConfig } from '../../../../functions/auth
 import { AuthUnavailableError } from '../../../../functions/auth/token-verifier.js';
 import { MemoryEventLog } from '../../../../functions/core/memory-event-log.js';
 import { PollingFeed } from '../../../../functions/core/polling-feed.js';
-import type { Authorizer } from '../../../../functions/http/router.js';
+import type { Authorizer } from '../../../../functions/http/access.js';
 import { createRouter } from '../../../../functions/http/router.js';
 import {
   DEFAULT_SUBSCRIBE_CONFIG,

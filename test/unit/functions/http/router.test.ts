@@ -3,12 +3,13 @@ import { ConfigError } from '../../../../functions/config/env.js';
 import { decodeCursor, encodeCursor } from '../../../../functions/core/cursor.js';
 import { MemoryEventLog } from '../../../../functions/core/memory-event-log.js';
 import { PollingFeed } from '../../../../functions/core/polling-feed.js';
+import type { Authorizer } from '../../../../functions/http/access.js';
 import {
   HttpError,
   type HttpRequest,
   type HttpResponse,
 } from '../../../../functions/http/http-types.js';
-import { type Authorizer, createRouter } from '../../../../functions/http/router.js';
+import { createRouter } from '../../../../functions/http/router.js';
 import {
   DEFAULT_SUBSCRIBE_CONFIG,
   readSubscribeConfig,

@@ -16,13 +16,14 @@ import type { EventLog } from '../../../../../functions/core/event-log.js';
 import type { Log } from '../../../../../functions/core/log.js';
 import { MemoryEventLog } from '../../../../../functions/core/memory-event-log.js';
 import { PollingFeed } from '../../../../../functions/core/polling-feed.js';
+import type { Authorizer } from '../../../../../functions/http/access.js';
 import {
   errorBody,
   HttpError,
   type HttpRequest,
   type HttpResponse,
 } from '../../../../../functions/http/http-types.js';
-import { type Authorizer, createRouter } from '../../../../../functions/http/router.js';
+import { createRouter } from '../../../../../functions/http/router.js';
 import {
   DEFAULT_SUBSCRIBE_CONFIG,
   type SubscribeConfig,
