@@ -18,6 +18,15 @@ export interface EventFeed {
   waitForNews(positions: Positions, timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
 
+/** Reads every channel's retained range, in parallel. */
+export async function retainedRanges(
+  feed: EventFeed,
+  channels: readonly string[],
+): Promise<Map<string, RetainedRange>> {
+  const ranges = await Promise.all(channels.map((c) => feed.retained(c)));
+  return new Map(channels.map((c, i) => [c, ranges[i] as RetainedRange]));
+}
+
 /** Waits `ms`, or less if `signal` aborts; clears its timer either way. */
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

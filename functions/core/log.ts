@@ -8,10 +8,20 @@ export interface Log {
   error(message: string, fields: Record<string, unknown>): void;
 }
 
-/** An error as log fields: name, message and stack for an `Error`, the text otherwise. */
-export function describeError(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack };
-  }
-  return { message: String(error) };
+/**
+ * An error as log fields: its name and message, its cause's name and message (an append
+ * that failed says why), and with `stack` its stack; the text of anything else thrown.
+ */
+export function describeError(
+  error: unknown,
+  options: { readonly stack?: boolean } = {},
+): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(options.stack === true && { stack: error.stack }),
+    ...(cause && { cause: { name: cause.name, message: cause.message } }),
+  };
 }

@@ -1,7 +1,7 @@
 import { encodeCursor, type ResumePoint } from './cursor.js';
-import type { EventFeed } from './event-feed.js';
+import { type EnvelopedEvent, envelopeOf } from './envelope.js';
+import { type EventFeed, retainedRanges } from './event-feed.js';
 import { type Reset, resolveStart } from './resume.js';
-import { type EnvelopedEvent, envelopeOf, retainedRanges } from './stream-session.js';
 
 export interface PollOptions {
   readonly channels: readonly string[];

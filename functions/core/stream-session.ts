@@ -1,6 +1,6 @@
 import { encodeCursor, type ResumePoint } from './cursor.js';
-import type { EventFeed } from './event-feed.js';
-import type { RetainedRange, StoredEvent } from './event-log.js';
+import { envelopeOf } from './envelope.js';
+import { type EventFeed, retainedRanges } from './event-feed.js';
 import { type Reset, resolveStart } from './resume.js';
 import { encodeComment, encodeEvent, encodePadding, encodeRetry } from './sse-encoder.js';
 
@@ -16,7 +16,7 @@ export interface StreamSessionOptions {
   readonly heartbeatMs: number;
   /**
    * When to end, ms since the epoch: the earliest of the jittered lifetime, the
-   * invocation deadline less a margin, and the token's expiry ({@link stopTime}).
+   * invocation deadline less a margin, and the token's expiry (`stopTime`, stop-time.ts).
    */
   readonly stopAt: number;
   /** End after the event that takes the stream to this many bytes. */
@@ -50,57 +50,6 @@ export const OPEN_EVENT = 'stream.open';
 export const RESET_EVENT = 'stream.reset';
 
 const utf8 = new TextEncoder();
-
-/** The event as the poll endpoint and `envelope=1` streams present it. */
-export interface EnvelopedEvent {
-  readonly id: string;
-  readonly channel: string;
-  readonly event: string;
-  readonly data: string;
-  readonly time: string;
-}
-
-export function envelopeOf(event: StoredEvent, id: string): EnvelopedEvent {
-  return {
-    id,
-    channel: event.channel,
-    event: event.event,
-    data: event.data,
-    time: new Date(event.time).toISOString(),
-  };
-}
-
-/**
- * When a stream must end: a lifetime shortened by up to `jitter` of itself (so that
- * clients who connected together do not all reconnect together), capped by the
- * invocation deadline less a margin and by the token's expiry.
- */
-export function stopTime(options: {
-  readonly now: number;
-  readonly lifetimeMs: number;
-  readonly jitter: number;
-  readonly random: () => number;
-  readonly deadline?: number | undefined;
-  readonly deadlineMarginMs?: number | undefined;
-  readonly notAfter?: number | undefined;
-}): number {
-  const lifetime = options.lifetimeMs * (1 - options.jitter * options.random());
-  let stopAt = options.now + lifetime;
-  if (options.deadline !== undefined) {
-    stopAt = Math.min(stopAt, options.deadline - (options.deadlineMarginMs ?? 0));
-  }
-  if (options.notAfter !== undefined) stopAt = Math.min(stopAt, options.notAfter);
-  return stopAt;
-}
-
-/** Reads every channel's retained range, in parallel. */
-export async function retainedRanges(
-  feed: EventFeed,
-  channels: readonly string[],
-): Promise<Map<string, RetainedRange>> {
-  const ranges = await Promise.all(channels.map((c) => feed.retained(c)));
-  return new Map(channels.map((c, i) => [c, ranges[i] as RetainedRange]));
-}
 
 /**
  * One Server-Sent Events stream, from its first byte to its clean end.

@@ -1,6 +1,7 @@
 import type { EventFeed } from '../core/event-feed.js';
 import { runPoll } from '../core/poll.js';
-import { runStreamSession, stopTime } from '../core/stream-session.js';
+import { stopTime } from '../core/stop-time.js';
+import { runStreamSession } from '../core/stream-session.js';
 import { AccessRefusedError, type Authorizer, refusalAsHttpError } from './access.js';
 import { corsHeaders, preflightHeaders } from './cors.js';
 import {

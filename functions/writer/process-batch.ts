@@ -1,6 +1,7 @@
 import { MAX_PAYLOAD_BYTES, type ValidMessage, validateMessage } from '../core/contract.js';
 import { AppendFailedError, type EventLog, type NewEvent } from '../core/event-log.js';
 import type { Log } from '../core/log.js';
+import { describeError } from '../core/log.js';
 import type { DeadLetterSink, QueueRecord, Rejection, WriterMetrics } from './ports.js';
 import { parseSnsEnvelope } from './sns-envelope.js';
 
@@ -16,6 +17,11 @@ export interface WriterDependencies {
 export interface BatchResult {
   /** SQS message ids to hand back to the queue for another try, in batch order. */
   readonly failedMessageIds: string[];
+  /**
+   * The channels this batch stored new events on, in batch order (duplicates alone do not
+   * count): what a host running the writer in-process nudges its pollers for.
+   */
+  readonly appendedChannels: string[];
 }
 
 interface Accepted {
@@ -95,9 +101,12 @@ export async function processBatch(
   const appends = [...byChannel].map(([channel, group]) =>
     appendGroup(channel, group, deps, failed),
   );
-  await Promise.all([...rejections, ...appends]);
+  const [, stored] = await Promise.all([Promise.all(rejections), Promise.all(appends)]);
 
-  return { failedMessageIds: records.map((r) => r.messageId).filter((id) => failed.has(id)) };
+  return {
+    failedMessageIds: records.map((r) => r.messageId).filter((id) => failed.has(id)),
+    appendedChannels: [...byChannel.keys()].filter((_, i) => (stored[i] ?? 0) > 0),
+  };
 }
 
 async function reject(
@@ -119,7 +128,7 @@ async function reject(
     failed.add(record.messageId);
     deps.log.error('dead-letter send failed; message returned to the queue', {
       sqsMessageId: record.messageId,
-      error: describe(error),
+      error: describeError(error),
     });
   }
 }
@@ -129,7 +138,7 @@ async function appendGroup(
   group: readonly Accepted[],
   deps: WriterDependencies,
   failed: Set<string>,
-): Promise<void> {
+): Promise<number> {
   try {
     const outcomes = await deps.eventLog.append(
       channel,
@@ -144,6 +153,7 @@ async function appendGroup(
       duplicates,
       positions: outcomes.map((o) => o.position),
     });
+    return outcomes.length - duplicates;
   } catch (error) {
     const stored = error instanceof AppendFailedError ? error.stored : 0;
     const unstored = group.slice(stored);
@@ -155,19 +165,8 @@ async function appendGroup(
       stored,
       returned: unstored.length,
       sqsMessageIds: unstored.map((a) => a.record.messageId),
-      error: describe(error),
+      error: describeError(error),
     });
+    return stored;
   }
-}
-
-function describe(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? error.cause : undefined;
-    return {
-      name: error.name,
-      message: error.message,
-      ...(cause && { cause: { name: cause.name, message: cause.message } }),
-    };
-  }
-  return { message: String(error) };
 }

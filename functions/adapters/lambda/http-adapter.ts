@@ -197,7 +197,7 @@ export function createStreamingHandler(
     try {
       response = await router(request);
     } catch (error) {
-      log.error('request failed', { ...fields, error: describeError(error) });
+      log.error('request failed', { ...fields, error: describeError(error, { stack: true }) });
       sendWhole(runtime, responseStream, INTERNAL_ERROR);
       return;
     }
@@ -245,7 +245,7 @@ export function createStreamingHandler(
         // Nothing is on the wire yet, so the status can still say what happened.
         log.error('stream failed before its first byte', {
           ...fields,
-          error: describeError(error),
+          error: describeError(error, { stack: true }),
         });
         handOver = true;
         sendWhole(runtime, responseStream, INTERNAL_ERROR);
@@ -254,7 +254,7 @@ export function createStreamingHandler(
       log.error('stream failed', {
         ...fields,
         durationMs: clock() - started,
-        error: describeError(error),
+        error: describeError(error, { stack: true }),
       });
       handOver = true;
       throw error;

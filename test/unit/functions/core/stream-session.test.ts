@@ -13,7 +13,6 @@ import {
   runStreamSession,
   type StreamSessionOptions,
   type StreamSummary,
-  stopTime,
 } from '../../../../functions/core/stream-session.js';
 
 /** Counts reads so tests can see what an idle stream costs. */
@@ -348,20 +347,5 @@ describe('Function: runStreamSession', () => {
     );
     stream.abort.abort();
     await stream.done;
-  });
-});
-
-describe('Function: stopTime', () => {
-  const base = { now: 0, lifetimeMs: 300_000, jitter: 0.2 };
-
-  it('cuts up to the jitter share off the lifetime', () => {
-    expect(stopTime({ ...base, random: () => 0 })).toBe(300_000);
-    expect(stopTime({ ...base, random: () => 1 })).toBe(240_000);
-  });
-
-  it('ends before the deadline margin and before the token expires', () => {
-    const random = () => 0;
-    expect(stopTime({ ...base, random, deadline: 100_000, deadlineMarginMs: 10_000 })).toBe(90_000);
-    expect(stopTime({ ...base, random, notAfter: 50_000 })).toBe(50_000);
   });
 });
