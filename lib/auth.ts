@@ -1,6 +1,7 @@
 import { type RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ENV } from '../functions/config/environment.js';
 import { CHANNEL_PATTERN } from '../functions/core/contract.js';
 import { SsePubSubConfigError } from './errors.js';
 
@@ -134,11 +135,11 @@ export function streamAuth(
   return {
     secret,
     environment: {
-      AUTH_PRIVATE_PREFIXES: prefixes.join(','),
-      ...(secret !== undefined && { AUTH_SECRET_ARN: secret.secretArn }),
-      ...(jwks !== undefined && { AUTH_JWKS_URL: jwks.url }),
-      ...(jwks?.issuer !== undefined && { AUTH_ISSUER: jwks.issuer }),
-      ...(audience !== undefined && { AUTH_AUDIENCE: audience }),
+      [ENV.authPrivatePrefixes]: prefixes.join(','),
+      ...(secret !== undefined && { [ENV.authSecretArn]: secret.secretArn }),
+      ...(jwks !== undefined && { [ENV.authJwksUrl]: jwks.url }),
+      ...(jwks?.issuer !== undefined && { [ENV.authIssuer]: jwks.issuer }),
+      ...(audience !== undefined && { [ENV.authAudience]: audience }),
     },
   };
 }

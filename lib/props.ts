@@ -1,0 +1,225 @@
+/**
+ * What a user configures on `SsePubSub`: its props, their defaults, and the fixed limits
+ * the construct is built around.
+ */
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { DEPLOYMENT_DEFAULTS } from '../functions/config/environment.js';
+import type { SsePubSubAuthProps } from './auth.js';
+import type { SsePubSubCloudFrontProps } from './stream-distribution.js';
+
+/** Events stay readable for 24 hours unless configured otherwise. */
+export const DEFAULT_RETENTION = Duration.seconds(DEPLOYMENT_DEFAULTS.retentionSeconds);
+export const DEFAULT_WRITER_MEMORY_MB = DEPLOYMENT_DEFAULTS.writerMemoryMb;
+/** Long enough for a batch of transactional appends, short enough to redeliver quickly. */
+export const WRITER_TIMEOUT = Duration.seconds(30);
+export const DEFAULT_WRITER_BATCH_SIZE = DEPLOYMENT_DEFAULTS.writerBatchSize;
+export const DEFAULT_MAX_RECEIVE_COUNT = DEPLOYMENT_DEFAULTS.maxReceiveCount;
+/** The longest SQS keeps a message: time for a human to inspect and redrive. */
+export const DEAD_LETTER_RETENTION = Duration.days(14);
+
+/** Streams wait on DynamoDB polls and the network, not the CPU: the smallest size does. */
+export const DEFAULT_STREAM_MEMORY_MB = DEPLOYMENT_DEFAULTS.streamMemoryMb;
+/** Streams end by themselves after this long (less jitter); clients reconnect. */
+export const DEFAULT_STREAM_LIFETIME = Duration.seconds(DEPLOYMENT_DEFAULTS.streamLifetimeSeconds);
+/** Comments sent on a quiet stream so that proxies do not close it. */
+export const DEFAULT_HEARTBEAT_INTERVAL = Duration.seconds(DEPLOYMENT_DEFAULTS.heartbeatSeconds);
+/** How often a stream polls the event log: `min` while events flow, backing off to `max`. */
+export const DEFAULT_POLL_INTERVAL: PollIntervalProps = {
+  min: Duration.millis(DEPLOYMENT_DEFAULTS.pollMinMs),
+  max: Duration.millis(DEPLOYMENT_DEFAULTS.pollMaxMs),
+};
+/**
+ * The stream function's timeout is its stream lifetime plus this. The function stops
+ * `DEADLINE_MARGIN_MS` (10 s) before its deadline; the rest covers a cold start and the
+ * final write, so a stream ends cleanly instead of being cut by the timeout.
+ */
+export const STREAM_TIMEOUT_HEADROOM = Duration.seconds(60);
+/** Lambda's hard limit on one invocation, streaming or not. */
+export const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
+
+/** Bounds of the stream function's adaptive poll interval. */
+export interface PollIntervalProps {
+  /** Interval while events flow. Whole milliseconds, at least 1 ms. */
+  readonly min: Duration;
+  /** Interval a quiet channel backs off to. Whole milliseconds, at least `min`. */
+  readonly max: Duration;
+}
+
+export interface SsePubSubProps {
+  /**
+   * How long events stay readable in the event log. Items expire through DynamoDB TTL,
+   * and readers filter expired items themselves because TTL deletion is lazy.
+   *
+   * @default Duration.hours(24)
+   */
+  readonly retention?: Duration;
+
+  /**
+   * Memory of the writer function, in MB.
+   *
+   * @default 256
+   */
+  readonly writerMemorySize?: number;
+
+  /**
+   * Instruction set of the functions.
+   *
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+
+  /**
+   * What happens to the event log table, the functions' log groups and the generated
+   * token secret when they leave the stack. The queues hold only messages in flight
+   * and are always destroyed.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Most SQS messages given to one writer invocation. A batch is grouped by channel so
+   * that one transaction appends many events.
+   *
+   * @default 10
+   */
+  readonly writerBatchSize?: number;
+
+  /**
+   * Deliveries of a message before it moves to the dead-letter queue.
+   *
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+
+  /**
+   * Retention of the functions' CloudWatch log groups.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Memory of the stream function, in MB. Streams are I/O bound; more memory buys CPU
+   * that they do not use.
+   *
+   * @default 128
+   */
+  readonly streamMemorySize?: number;
+
+  /**
+   * How long one stream stays open before it ends itself (less up to 20 % jitter, so
+   * that reconnects spread out); the client reconnects with `Last-Event-ID`. Lambda
+   * never learns that a client went away, so a stream is billed until it ends: keep
+   * this well below the 15-minute limit. The function's timeout is this plus 60 s.
+   * Whole seconds, at most 14 minutes.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly streamLifetime?: Duration;
+
+  /**
+   * How long a stream may stay silent before it sends a heartbeat comment. Must be
+   * below 30 s, CloudFront's origin read timeout between bytes. Whole seconds.
+   *
+   * @default Duration.seconds(15)
+   */
+  readonly heartbeatInterval?: Duration;
+
+  /**
+   * How often a stream polls the event log: every `min` while events flow, doubling
+   * up to `max` while the channel is quiet. An idle stream costs one read per `max`.
+   *
+   * @default { min: Duration.millis(200), max: Duration.seconds(1) }
+   */
+  readonly pollInterval?: PollIntervalProps;
+
+  /**
+   * Browser origins allowed to subscribe (`https://app.example.com`), or `['*']` for
+   * any. The function sets the CORS headers itself; the function URL has no CORS
+   * configuration of its own.
+   *
+   * @default - no cross-origin access
+   */
+  readonly corsOrigins?: string[];
+
+  /**
+   * Bytes of padding comment written when a stream opens, for proxies or clients that
+   * hold back small first writes. 0 (none) or at least 2.
+   *
+   * @default 0
+   */
+  readonly paddingBytes?: number;
+
+  /**
+   * Authentication of the stream function URL. `NONE` makes the URL public: the
+   * function checks subscribers' tokens itself. `AWS_IAM` requires SigV4-signed
+   * requests (for example from CloudFront with Origin Access Control); grant callers
+   * with {@link SsePubSub.grantStreamInvoke}.
+   *
+   * @default lambda.FunctionUrlAuthType.NONE
+   */
+  readonly streamAuthType?: lambda.FunctionUrlAuthType;
+
+  /**
+   * A FIFO topic, queue and dead-letter queue instead of standard ones. Publishers set
+   * `MessageGroupId` = channel (the publisher SDK does it when the topic ARN ends in
+   * `.fifo`), so publish order is kept per channel, and `MessageDeduplicationId`
+   * (content-based deduplication stays off: two equal payloads are two events).
+   * Changing it on a deployed stack replaces the topic (a new ARN) and the queues.
+   *
+   * @default - the type of `topic` when given, else false (standard)
+   */
+  readonly fifo?: boolean;
+
+  /**
+   * An existing topic to subscribe the queue to, instead of creating one; then
+   * {@link SsePubSub.topic} is this topic. The construct adds the subscription (and the
+   * queue policy that lets the topic send), nothing on the topic itself: its access
+   * policy stays its owner's. A FIFO topic needs `fifo: true` (implied when CDK can see
+   * the topic's type: a topic from this app, or an ARN that is not a token).
+   *
+   * @default - a new topic, SSL-only
+   */
+  readonly topic?: sns.ITopic;
+
+  /**
+   * Access control: which channels are private, and how subscribers' tokens are
+   * checked. Sets the stream function's `AUTH_*` variables and lets it read the token
+   * secret (`secretsmanager:GetSecretValue` on that secret only).
+   *
+   * @default - every channel is public
+   */
+  readonly auth?: SsePubSubAuthProps;
+
+  /**
+   * A CloudFront distribution in front of the stream function URL; {@link SsePubSub.streamUrl}
+   * becomes its URL. Responses still stream (heartbeats come every `heartbeatInterval`,
+   * below CloudFront's 30 s read timeout) and nothing is cached. With
+   * `streamAuthType: AWS_IAM`, CloudFront signs requests through Origin Access Control and
+   * only the distribution can reach the function.
+   *
+   * @default false
+   */
+  readonly cloudFront?: boolean | SsePubSubCloudFrontProps;
+
+  /**
+   * Notified when an alarm fires and when it recovers.
+   *
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Lowest level of the functions' application log lines that reaches CloudWatch (Lambda
+   * advanced logging controls; logs are JSON). `WARN` and above are refused: the
+   * writer's embedded metric lines carry no level, count as `INFO`, and would be dropped
+   * with the alarms and the dashboard that read them.
+   *
+   * @default lambda.ApplicationLogLevel.INFO
+   */
+  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
+}

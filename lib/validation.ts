@@ -1,0 +1,195 @@
+/**
+ * Checks `SsePubSub`'s props and resolves them into the settings the wiring uses;
+ * a prop value that cannot work throws `SsePubSubConfigError`, naming the prop.
+ */
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { DEPLOYMENT_DEFAULTS } from '../functions/config/environment.js';
+import { SsePubSubConfigError } from './errors.js';
+import {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_POLL_INTERVAL,
+  DEFAULT_RETENTION,
+  DEFAULT_STREAM_LIFETIME,
+  LAMBDA_MAX_TIMEOUT,
+  type SsePubSubProps,
+  STREAM_TIMEOUT_HEADROOM,
+} from './props.js';
+import { CLOUDFRONT_ORIGIN_READ_TIMEOUT } from './stream-distribution.js';
+
+/** How long events stay readable: the `retention` prop, at least 1 second. */
+export function retentionSetting(props: SsePubSubProps): Duration {
+  const retention = props.retention ?? DEFAULT_RETENTION;
+  if (retention.toSeconds() < 1) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: retention must be at least 1 second, got ${retention.toHumanString()}`,
+    );
+  }
+  return retention;
+}
+
+/**
+ * Whether the topic and queues are FIFO: the `fifo` prop, checked against the `topic`
+ * prop's type where CDK knows it (a topic made in this app, or a literal ARN; an ARN
+ * that is a token imports as standard whatever it is).
+ */
+export function fifoSetting(scope: Construct, props: SsePubSubProps): boolean {
+  const topic = props.topic;
+  if (topic === undefined) return props.fifo ?? false;
+  const typeKnown = topic instanceof sns.Topic || !Token.isUnresolved(topic.topicArn);
+  if (!typeKnown) return props.fifo ?? false;
+  if (props.fifo !== undefined && props.fifo !== topic.fifo) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: fifo is ${props.fifo} but the topic is ${topic.fifo ? 'a FIFO' : 'a standard'} topic; ` +
+        'the queues must match the topic (leave fifo unset to follow it)',
+    );
+  }
+  if (topic.fifo && topic.contentBasedDeduplication) {
+    Annotations.of(scope).addWarningV2(
+      'ssePubSub:contentBasedDeduplication',
+      'The FIFO topic deduplicates on content: publishers that send no MessageDeduplicationId ' +
+        'lose equal payloads sent within 5 minutes. The publisher SDK always sends one.',
+    );
+  }
+  return topic.fifo;
+}
+
+/** Lowest application log levels that keep the writer's metric lines (level-less, INFO). */
+const LEVELS_KEEPING_METRICS: readonly lambda.ApplicationLogLevel[] = [
+  lambda.ApplicationLogLevel.TRACE,
+  lambda.ApplicationLogLevel.DEBUG,
+  lambda.ApplicationLogLevel.INFO,
+];
+
+/** JSON logs with a level filter (Lambda advanced logging controls), for both functions. */
+export function loggingSettings(props: SsePubSubProps): {
+  loggingFormat: lambda.LoggingFormat;
+  applicationLogLevelV2: lambda.ApplicationLogLevel;
+  systemLogLevelV2: lambda.SystemLogLevel;
+} {
+  const level = props.applicationLogLevel ?? lambda.ApplicationLogLevel.INFO;
+  if (!LEVELS_KEEPING_METRICS.includes(level)) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: applicationLogLevel must be TRACE, DEBUG or INFO, got ${level}: ` +
+        'the writer’s embedded metric lines count as INFO and would be dropped',
+    );
+  }
+  return {
+    loggingFormat: lambda.LoggingFormat.JSON,
+    applicationLogLevelV2: level,
+    // START/END/REPORT lines: duration, billed duration and memory of every invocation.
+    systemLogLevelV2: lambda.SystemLogLevel.INFO,
+  };
+}
+
+export interface StreamSettings {
+  readonly timeout: Duration;
+  readonly lifetimeSeconds: number;
+  readonly heartbeatSeconds: number;
+  readonly pollMinMs: number;
+  readonly pollMaxMs: number;
+  readonly paddingBytes: number;
+  readonly corsOrigins: string | undefined;
+}
+
+/** The stream function's settings from the props, validated; errors name the prop. */
+export function streamSettings(props: SsePubSubProps): StreamSettings {
+  const lifetime = props.streamLifetime ?? DEFAULT_STREAM_LIFETIME;
+  const heartbeat = props.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL;
+  const poll = props.pollInterval ?? DEFAULT_POLL_INTERVAL;
+  const paddingBytes = props.paddingBytes ?? DEPLOYMENT_DEFAULTS.paddingBytes;
+
+  const lifetimeSeconds = wholeUnits(
+    lifetime.toSeconds({ integral: false }),
+    'streamLifetime',
+    'seconds',
+  );
+  const maxLifetimeSeconds = LAMBDA_MAX_TIMEOUT.toSeconds() - STREAM_TIMEOUT_HEADROOM.toSeconds();
+  if (lifetimeSeconds < 1 || lifetimeSeconds > maxLifetimeSeconds) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: streamLifetime must be from 1 second to ${Duration.seconds(maxLifetimeSeconds).toHumanString()} ` +
+        `(the function's timeout is the lifetime plus ${STREAM_TIMEOUT_HEADROOM.toHumanString()}, ` +
+        `and Lambda allows at most ${LAMBDA_MAX_TIMEOUT.toHumanString()}), got ${lifetime.toHumanString()}`,
+    );
+  }
+
+  const heartbeatSeconds = wholeUnits(
+    heartbeat.toSeconds({ integral: false }),
+    'heartbeatInterval',
+    'seconds',
+  );
+  if (heartbeatSeconds < 1 || heartbeatSeconds >= CLOUDFRONT_ORIGIN_READ_TIMEOUT.toSeconds()) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: heartbeatInterval must be at least 1 second and below ${CLOUDFRONT_ORIGIN_READ_TIMEOUT.toHumanString()} ` +
+        `(CloudFront's origin read timeout between bytes), got ${heartbeat.toHumanString()}`,
+    );
+  }
+
+  const pollMinMs = wholeUnits(
+    poll.min.toMilliseconds({ integral: false }),
+    'pollInterval.min',
+    'milliseconds',
+  );
+  const pollMaxMs = wholeUnits(
+    poll.max.toMilliseconds({ integral: false }),
+    'pollInterval.max',
+    'milliseconds',
+  );
+  if (pollMinMs < 1 || pollMaxMs < pollMinMs) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: pollInterval needs 1 ms ≤ min ≤ max, got min ${poll.min.toHumanString()} and max ${poll.max.toHumanString()}`,
+    );
+  }
+
+  if (!Number.isSafeInteger(paddingBytes) || paddingBytes < 0 || paddingBytes === 1) {
+    // A comment is at least ":\n": one byte of padding cannot be written.
+    throw new SsePubSubConfigError(
+      `SsePubSub: paddingBytes must be 0 or an integer of at least 2, got ${paddingBytes}`,
+    );
+  }
+
+  return {
+    timeout: Duration.seconds(lifetimeSeconds + STREAM_TIMEOUT_HEADROOM.toSeconds()),
+    lifetimeSeconds,
+    heartbeatSeconds,
+    pollMinMs,
+    pollMaxMs,
+    paddingBytes,
+    corsOrigins: corsOriginsVariable(props.corsOrigins),
+  };
+}
+
+function wholeUnits(value: number, prop: string, unit: string): number {
+  if (!Number.isSafeInteger(value)) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: ${prop} must be whole ${unit}, got ${value} ${unit}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * CORS_ORIGINS is comma-separated, and `*` means any origin only when it stands alone;
+ * an origin is a scheme and host (and port), without path or trailing slash.
+ */
+function corsOriginsVariable(origins: readonly string[] | undefined): string | undefined {
+  if (origins === undefined || origins.length === 0) return undefined;
+  if (origins.includes('*')) {
+    if (origins.length > 1) {
+      throw new SsePubSubConfigError(
+        `SsePubSub: corsOrigins may be ['*'] or a list of origins, not both, got ${JSON.stringify(origins)}`,
+      );
+    }
+    return '*';
+  }
+  for (const origin of origins) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^\s,/]+$/i.test(origin)) {
+      throw new SsePubSubConfigError(
+        `SsePubSub: corsOrigins entries must be origins like "https://app.example.com" (no path, comma or space), got ${JSON.stringify(origin)}`,
+      );
+    }
+  }
+  return origins.join(',');
+}
