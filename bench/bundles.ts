@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { ENV } from '../functions/config/environment.js';
 import { ESBUILD_OPTIONS, sourceEntry } from '../lib/function-bundles.js';
 import { median } from './lib/stats.js';
 
@@ -39,17 +40,17 @@ const ENTRIES = {
   stream: {
     entry: sourceEntry('stream'),
     env: {
-      TABLE_NAME: 'bench-events',
-      POWERTOOLS_SERVICE_NAME: 'sse-pubsub-stream',
+      [ENV.tableName]: 'bench-events',
+      [ENV.powertoolsServiceName]: 'sse-pubsub-stream',
     },
   },
   writer: {
     entry: sourceEntry('writer'),
     env: {
-      TABLE_NAME: 'bench-events',
-      DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-dlq',
-      POWERTOOLS_SERVICE_NAME: 'sse-pubsub-writer',
-      POWERTOOLS_METRICS_NAMESPACE: 'SsePubSub',
+      [ENV.tableName]: 'bench-events',
+      [ENV.deadLetterQueueUrl]: 'https://sqs.us-east-1.amazonaws.com/000000000000/bench-dlq',
+      [ENV.powertoolsServiceName]: 'sse-pubsub-writer',
+      [ENV.powertoolsMetricsNamespace]: 'SsePubSub',
     },
   },
 } as const;
@@ -103,7 +104,7 @@ function timeImport(
       // Should anything call AWS at import, it goes nowhere (and is counted).
       AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
       NODE_NO_WARNINGS: '1',
-      ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+      ...(sourceMaps ? { [ENV.nodeOptions]: '--enable-source-maps' } : {}),
       ...env,
       BENCH_BUNDLE_URL: pathToFileURL(file).href,
     },

@@ -96,6 +96,73 @@ export interface ReadsContext {
   readonly writerLog: DynamoDBEventLog;
 }
 
+/** Who a run serves; `pollers` is one per channel (node) or one per session (lambda). */
+interface FleetShape {
+  readonly fleet: Fleet;
+  readonly subscribers: number;
+  readonly channels: number;
+  readonly pollers: number;
+}
+
+/**
+ * Waits out the warm-up (so the pollers have backed off), then counts the reads of
+ * `idleSeconds` without events; connect reads run from `before` to the end of connecting.
+ */
+async function measureIdle(
+  snapshot: () => DynamoDBCounts | Promise<DynamoDBCounts>,
+  before: DynamoDBCounts,
+  prefix: string,
+  shape: FleetShape,
+  idleSeconds: number,
+): Promise<IdleReads> {
+  const s1 = await snapshot();
+  await sleep(WARM_MS);
+  const s2 = await snapshot();
+  const t2 = nowMs();
+  await sleep(idleSeconds * 1000);
+  const s3 = await snapshot();
+  const seconds = (nowMs() - t2) / 1000;
+  const connect = counts(diffCounts(before, s1), prefix);
+  const idle = counts(diffCounts(s2, s3), prefix);
+  return {
+    fleet: shape.fleet,
+    subscribers: shape.subscribers,
+    channels: shape.channels,
+    seconds,
+    reads: idle.reads,
+    readsPerSecond: idle.reads / seconds,
+    readsPerConnectionSecond: idle.reads / seconds / shape.subscribers,
+    readUnitsPerConnectionHour: (idle.units / seconds / shape.subscribers) * 3600,
+    readsPerPollInterval: (idle.reads / seconds / shape.pollers) * (POLL_MAX_MS / 1000),
+    connectReadsPerConnection: connect.reads / shape.subscribers,
+    connectUnitsPerConnection: connect.units / shape.subscribers,
+  };
+}
+
+function activeResult(
+  shape: FleetShape,
+  run: {
+    readonly ratePerSecond: number;
+    readonly seconds: number;
+    readonly appended: number;
+    readonly delivered: number;
+  },
+  active: { readonly reads: number; readonly units: number },
+): ActiveReads {
+  return {
+    fleet: shape.fleet,
+    subscribers: shape.subscribers,
+    channels: shape.channels,
+    ratePerSecond: run.ratePerSecond,
+    seconds: run.seconds,
+    appended: run.appended,
+    delivered: run.delivered,
+    reads: active.reads,
+    readsPerDeliveredEvent: active.reads / Math.max(1, run.delivered),
+    readUnitsPerDeliveredEvent: active.units / Math.max(1, run.delivered),
+  };
+}
+
 async function nodeStats(server: ServerChild): Promise<DynamoDBCounts> {
   const stats = await server.stats();
   if (stats.dynamo === undefined) throw new Error('the node-mode server reports no counts');
@@ -125,29 +192,20 @@ export async function nodeReads(
       if (event.event === undefined || event.event === 'message') delivered += 1;
     },
   });
+  const shape: FleetShape = {
+    fleet: 'node',
+    subscribers: spec.subscribers,
+    channels: spec.channels,
+    pollers: spec.channels,
+  };
   try {
-    const s1 = await nodeStats(server);
-    await sleep(WARM_MS);
-    const s2 = await nodeStats(server);
-    const t2 = nowMs();
-    await sleep(spec.idleSeconds * 1000);
-    const s3 = await nodeStats(server);
-    const seconds = (nowMs() - t2) / 1000;
-    const connect = counts(diffCounts(s0, s1), spec.prefix);
-    const idle = counts(diffCounts(s2, s3), spec.prefix);
-    const idleResult: IdleReads = {
-      fleet: 'node',
-      subscribers: spec.subscribers,
-      channels: spec.channels,
-      seconds,
-      reads: idle.reads,
-      readsPerSecond: idle.reads / seconds,
-      readsPerConnectionSecond: idle.reads / seconds / spec.subscribers,
-      readUnitsPerConnectionHour: (idle.units / seconds / spec.subscribers) * 3600,
-      readsPerPollInterval: (idle.reads / seconds / spec.channels) * (POLL_MAX_MS / 1000),
-      connectReadsPerConnection: connect.reads / spec.subscribers,
-      connectUnitsPerConnection: connect.units / spec.subscribers,
-    };
+    const idleResult = await measureIdle(
+      () => nodeStats(server),
+      s0,
+      spec.prefix,
+      shape,
+      spec.idleSeconds,
+    );
     if (spec.active === undefined) return { idle: idleResult, active: undefined };
 
     delivered = 0;
@@ -161,18 +219,11 @@ export async function nodeReads(
     const active = counts(diffCounts(s4, s5), spec.prefix);
     return {
       idle: idleResult,
-      active: {
-        fleet: 'node',
-        subscribers: spec.subscribers,
-        channels: spec.channels,
-        ratePerSecond: spec.active.rate,
-        seconds: (nowMs() - t4) / 1000,
-        appended,
-        delivered,
-        reads: active.reads,
-        readsPerDeliveredEvent: active.reads / Math.max(1, delivered),
-        readUnitsPerDeliveredEvent: active.units / Math.max(1, delivered),
-      },
+      active: activeResult(
+        shape,
+        { ratePerSecond: spec.active.rate, seconds: (nowMs() - t4) / 1000, appended, delivered },
+        active,
+      ),
     };
   } finally {
     closeSubscribers(subscribers);
@@ -238,30 +289,21 @@ export async function lambdaReads(
       ),
     );
   }
+  const shape: FleetShape = {
+    fleet: 'lambda',
+    subscribers: spec.sessions,
+    channels: 1,
+    pollers: spec.sessions,
+  };
   try {
     await waitUntil(() => opened >= spec.sessions, 30_000);
-    const s1 = counter.snapshot();
-    await sleep(WARM_MS);
-    const s2 = counter.snapshot();
-    const t2 = nowMs();
-    await sleep(spec.idleSeconds * 1000);
-    const s3 = counter.snapshot();
-    const seconds = (nowMs() - t2) / 1000;
-    const connect = counts(diffCounts(s0, s1), spec.prefix);
-    const idle = counts(diffCounts(s2, s3), spec.prefix);
-    const idleResult: IdleReads = {
-      fleet: 'lambda',
-      subscribers: spec.sessions,
-      channels: 1,
-      seconds,
-      reads: idle.reads,
-      readsPerSecond: idle.reads / seconds,
-      readsPerConnectionSecond: idle.reads / seconds / spec.sessions,
-      readUnitsPerConnectionHour: (idle.units / seconds / spec.sessions) * 3600,
-      readsPerPollInterval: (idle.reads / seconds / spec.sessions) * (POLL_MAX_MS / 1000),
-      connectReadsPerConnection: connect.reads / spec.sessions,
-      connectUnitsPerConnection: connect.units / spec.sessions,
-    };
+    const idleResult = await measureIdle(
+      () => counter.snapshot(),
+      s0,
+      spec.prefix,
+      shape,
+      spec.idleSeconds,
+    );
     if (spec.active === undefined) return { idle: idleResult, active: undefined };
 
     const s4 = counter.snapshot();
@@ -277,18 +319,11 @@ export async function lambdaReads(
     const active = counts(diffCounts(s4, s5), spec.prefix);
     return {
       idle: idleResult,
-      active: {
-        fleet: 'lambda',
-        subscribers: spec.sessions,
-        channels: 1,
-        ratePerSecond: spec.active.rate,
-        seconds: seconds4,
-        appended,
-        delivered,
-        reads: active.reads,
-        readsPerDeliveredEvent: active.reads / Math.max(1, delivered),
-        readUnitsPerDeliveredEvent: active.units / Math.max(1, delivered),
-      },
+      active: activeResult(
+        shape,
+        { ratePerSecond: spec.active.rate, seconds: seconds4, appended, delivered },
+        active,
+      ),
     };
   } finally {
     for (const controller of controllers) controller.abort();

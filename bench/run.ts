@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { eventLogTableDefinition } from '../functions/adapters/dynamodb/table.js';
+import { ENV } from '../functions/config/environment.js';
 import { startDynamoDBLocal } from '../local/dynamodb-local.js';
 import { ensureTable } from '../local/tables.js';
 import { type AppendCase, type AppendResult, measureAppend } from './append.js';
@@ -32,7 +33,7 @@ import { startServerChild } from './lib/server-child.js';
 import { round } from './lib/stats.js';
 import { type MemoryResult, measureMemory } from './memory.js';
 import { type ActiveReads, type IdleReads, lambdaReads, nodeReads } from './reads.js';
-import { type BenchResults, renderMarkdown, summarize } from './report.js';
+import { type BenchResults, renderMarkdown, summarize } from './report/index.js';
 import { checkSoakTrace, parseSoakTrace } from './soak-checker.js';
 
 const { values: args } = parseArgs({
@@ -298,7 +299,7 @@ async function main(): Promise<void> {
     log(`\n== Latency and fan-out: ${target} (${elapsed()}) ==`);
     const server = await startServerChild({
       mode: target === 'product' ? 'stack' : 'baseline',
-      env: { TABLE_NAME: STACK_TABLE },
+      env: { [ENV.tableName]: STACK_TABLE },
     });
     try {
       for (const spec of cases) {

@@ -7,6 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { startSubscribeServer } from '../functions/adapters/node/http-adapter.js';
+import { ENV } from '../functions/config/environment.js';
 import type { Log } from '../functions/core/log.js';
 import { SharedFeed } from '../functions/core/shared-feed.js';
 import { createRouter } from '../functions/http/router.js';
@@ -62,7 +63,7 @@ async function start(config: ServerConfig): Promise<Running> {
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const counter = countDynamoDB(client);
-  const subscribeConfig = readSubscribeConfig({ CORS_ORIGINS: '*', ...env });
+  const subscribeConfig = readSubscribeConfig({ [ENV.corsOrigins]: '*', ...env });
   const eventLog = new DynamoDBEventLog({
     client,
     tableName: config.tableName,

@@ -114,6 +114,47 @@ function tally(values: readonly number[]): Map<number, number> {
   return counts;
 }
 
+type Finding = 'missing' | 'repeated' | 'unknown';
+
+/**
+ * Compares `got` (a tally) with `expected`: each expected value it lacks, then value by
+ * value each it holds more than once and each that `known` rejects. The order is the one
+ * the listed violations come in.
+ */
+function compareTally(
+  expected: Iterable<number>,
+  got: ReadonlyMap<number, number>,
+  known: (seq: number) => boolean,
+  found: (finding: Finding, seq: number, times: number) => void,
+): void {
+  for (const seq of expected) {
+    if (!got.has(seq)) found('missing', seq, 0);
+  }
+  for (const [seq, n] of got) {
+    if (n > 1) found('repeated', seq, n);
+    if (!known(seq)) found('unknown', seq, n);
+  }
+}
+
+/** Sequence numbers 1..`published`, except those never acknowledged. */
+function* acknowledged(published: number, unacknowledged: ReadonlySet<number>): Iterable<number> {
+  for (let seq = 1; seq <= published; seq++) {
+    if (!unacknowledged.has(seq)) yield seq;
+  }
+}
+
+/** What each finding means for the stored log, and for one subscriber's deliveries. */
+const LOG_FINDINGS: Readonly<Record<Finding, (times: number) => [ViolationKind, string]>> = {
+  missing: () => ['log-loss', 'acknowledged but not stored'],
+  repeated: (times) => ['log-duplicate', `stored ${times} times`],
+  unknown: () => ['log-foreign', 'never published'],
+};
+const DELIVERY_FINDINGS: Readonly<Record<Finding, (times: number) => [ViolationKind, string]>> = {
+  missing: () => ['loss', 'never received'],
+  repeated: (times) => ['duplicate', `received ${times} times`],
+  unknown: () => ['foreign', 'not in the log'],
+};
+
 export function checkSoakTrace(trace: SoakTrace): SoakReport {
   const counts = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>;
   const violations: Violation[] = [];
@@ -131,31 +172,16 @@ export function checkSoakTrace(trace: SoakTrace): SoakReport {
     eventsStored += channel.log.length;
     const stored = tally(channel.log);
     const unacknowledged = new Set(channel.unacknowledged);
-    for (let seq = 1; seq <= channel.published; seq++) {
-      if (!stored.has(seq) && !unacknowledged.has(seq)) {
-        report({
-          kind: 'log-loss',
-          channel: channel.name,
-          seq,
-          detail: 'acknowledged but not stored',
-        });
-      }
-    }
-    for (const [seq, n] of stored) {
-      if (n > 1) {
-        report({
-          kind: 'log-duplicate',
-          channel: channel.name,
-          seq,
-          detail: `stored ${n} times`,
-        });
-      }
-      const known =
-        (Number.isInteger(seq) && seq >= 1 && seq <= channel.published) || unacknowledged.has(seq);
-      if (!known) {
-        report({ kind: 'log-foreign', channel: channel.name, seq, detail: 'never published' });
-      }
-    }
+    compareTally(
+      acknowledged(channel.published, unacknowledged),
+      stored,
+      (seq) =>
+        (Number.isInteger(seq) && seq >= 1 && seq <= channel.published) || unacknowledged.has(seq),
+      (finding, seq, times) => {
+        const [kind, detail] = LOG_FINDINGS[finding](times);
+        report({ kind, channel: channel.name, seq, detail });
+      },
+    );
   }
 
   let expectedDeliveries = 0;
@@ -211,38 +237,15 @@ export function checkSoakTrace(trace: SoakTrace): SoakReport {
       channel.log.forEach((seq, index) => {
         if (!indexOf.has(seq)) indexOf.set(seq, index);
       });
-      const got = tally(received);
-      for (const seq of channel.log) {
-        if (!got.has(seq)) {
-          report({
-            kind: 'loss',
-            channel: name,
-            subscriber: subscriber.id,
-            seq,
-            detail: 'never received',
-          });
-        }
-      }
-      for (const [seq, n] of got) {
-        if (n > 1) {
-          report({
-            kind: 'duplicate',
-            channel: name,
-            subscriber: subscriber.id,
-            seq,
-            detail: `received ${n} times`,
-          });
-        }
-        if (!indexOf.has(seq)) {
-          report({
-            kind: 'foreign',
-            channel: name,
-            subscriber: subscriber.id,
-            seq,
-            detail: 'not in the log',
-          });
-        }
-      }
+      compareTally(
+        channel.log,
+        tally(received),
+        (seq) => indexOf.has(seq),
+        (finding, seq, times) => {
+          const [kind, detail] = DELIVERY_FINDINGS[finding](times);
+          report({ kind, channel: name, subscriber: subscriber.id, seq, detail });
+        },
+      );
       // Order: first arrivals must follow log positions.
       let previous = -1;
       let previousSeq: number | undefined;

@@ -27,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
+import { ENV } from '../functions/config/environment.js';
 import { benchPublisher } from './latency.js';
 import { startServerChild } from './lib/server-child.js';
 import { SseConnection } from './lib/sse-client.js';
@@ -68,14 +69,14 @@ if (MINUTES > 8) console.error('soak: more than 8 minutes will not finish within
 const TABLE = 'soak-events';
 /** Short lifetimes and a small byte budget: streams end (and resume) every few seconds. */
 const STACK_ENV = {
-  TABLE_NAME: TABLE,
-  STREAM_LIFETIME_SECONDS: '4',
-  STREAM_LIFETIME_JITTER: '0.5',
-  STREAM_BYTE_BUDGET: '16384',
-  RETRY_MS: '200',
-  HEARTBEAT_SECONDS: '2',
-  PAGE_SIZE: '20',
-  POLL_LIMIT: '25',
+  [ENV.tableName]: TABLE,
+  [ENV.streamLifetimeSeconds]: '4',
+  [ENV.streamLifetimeJitter]: '0.5',
+  [ENV.streamByteBudget]: '16384',
+  [ENV.retryMs]: '200',
+  [ENV.heartbeatSeconds]: '2',
+  [ENV.pageSize]: '20',
+  [ENV.pollLimit]: '25',
 };
 const MEAN_DROP_MS = 5_000;
 const SETTLE_TIMEOUT_MS = 90_000;

@@ -235,30 +235,38 @@ export function countDynamoDB(client: DynamoDBClient): DynamoDBCounter {
   };
 }
 
+/** `after - before` of each entry's `fields`; an entry that is new in `after` counts from 0. */
+function diffEntries<K extends string>(
+  before: Readonly<Record<string, Readonly<Record<K, number>>>>,
+  after: Readonly<Record<string, Readonly<Record<K, number>>>>,
+  fields: readonly K[],
+): Record<string, Record<K, number>> {
+  const diff: Record<string, Record<K, number>> = {};
+  for (const [key, a] of Object.entries(after)) {
+    const b = before[key];
+    const entry = Object.fromEntries(fields.map((f) => [f, a[f] - (b?.[f] ?? 0)]));
+    diff[key] = entry as Record<K, number>;
+  }
+  return diff;
+}
+
+const COMMAND_FIELDS = [
+  'requests',
+  'failures',
+  'readUnits',
+  'writeUnits',
+  'failedWriteUnits',
+] as const satisfies readonly (keyof CommandCount)[];
+const PARTITION_FIELDS = [
+  'reads',
+  'readUnits',
+] as const satisfies readonly (keyof PartitionReads)[];
+
 /** `after - before`, command by command and partition by partition. */
 export function diffCounts(before: DynamoDBCounts, after: DynamoDBCounts): DynamoDBCounts {
-  const byCommand: Record<string, CommandCount> = {};
-  for (const [name, a] of Object.entries(after.byCommand)) {
-    const b = before.byCommand[name];
-    byCommand[name] = {
-      requests: a.requests - (b?.requests ?? 0),
-      failures: a.failures - (b?.failures ?? 0),
-      readUnits: a.readUnits - (b?.readUnits ?? 0),
-      writeUnits: a.writeUnits - (b?.writeUnits ?? 0),
-      failedWriteUnits: a.failedWriteUnits - (b?.failedWriteUnits ?? 0),
-    };
-  }
-  const byPartition: Record<string, PartitionReads> = {};
-  for (const [key, a] of Object.entries(after.byPartition)) {
-    const b = before.byPartition[key];
-    byPartition[key] = {
-      reads: a.reads - (b?.reads ?? 0),
-      readUnits: a.readUnits - (b?.readUnits ?? 0),
-    };
-  }
   return {
-    byCommand,
-    byPartition,
+    byCommand: diffEntries(before.byCommand, after.byCommand, COMMAND_FIELDS),
+    byPartition: diffEntries(before.byPartition, after.byPartition, PARTITION_FIELDS),
     reads: after.reads - before.reads,
     readUnits: after.readUnits - before.readUnits,
     writeUnits: after.writeUnits - before.writeUnits,
