@@ -1,3 +1,4 @@
+import { sleep } from '../../functions/core/backoff.js';
 /** Small numeric helpers for the benchmarks. Pure. */
 
 export interface Distribution {
@@ -49,8 +50,7 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Polls `condition` every 20 ms until it holds or `timeoutMs` passes; says which. */
 export async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
