@@ -1,5 +1,5 @@
+/** Small numeric helpers for the benchmarks. */
 import { sleep } from '../../functions/core/backoff.js';
-/** Small numeric helpers for the benchmarks. Pure. */
 
 export interface Distribution {
   readonly count: number;
