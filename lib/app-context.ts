@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Node } from 'constructs';
 import { SsePubSubConfigError } from './errors.js';
-import type { SsePubSubProps } from './sse-pub-sub.js';
+import type { SsePubSubProps } from './props.js';
 import type { SsePubSubStackProps } from './sse-pub-sub-stack.js';
 
 /**

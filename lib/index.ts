@@ -3,9 +3,16 @@
  * ({@link SsePubSub}), and as a ready stack with the outputs clients need
  * ({@link SsePubSubStack}). The Lambda functions ship prebuilt in the package.
  */
+export { type SsePubSubAuthProps, type SsePubSubJwksProps, TOKEN_SECRET_LENGTH } from './auth.js';
+export { SsePubSubConfigError } from './errors.js';
 export {
   ALARM_PERIOD,
-  CLOUDFRONT_ORIGIN_READ_TIMEOUT,
+  METRICS_NAMESPACE,
+  QUEUE_AGE_THRESHOLD,
+  type SsePubSubAlarms,
+  WRITER_SERVICE_NAME,
+} from './monitoring.js';
+export {
   DEAD_LETTER_RETENTION,
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_MAX_RECEIVE_COUNT,
@@ -16,19 +23,14 @@ export {
   DEFAULT_WRITER_BATCH_SIZE,
   DEFAULT_WRITER_MEMORY_MB,
   LAMBDA_MAX_TIMEOUT,
-  METRICS_NAMESPACE,
   type PollIntervalProps,
-  QUEUE_AGE_THRESHOLD,
-  SsePubSub,
-  type SsePubSubAlarms,
-  type SsePubSubAuthProps,
-  type SsePubSubCloudFrontProps,
-  SsePubSubConfigError,
-  type SsePubSubJwksProps,
   type SsePubSubProps,
   STREAM_TIMEOUT_HEADROOM,
-  TOKEN_SECRET_LENGTH,
-  WRITER_SERVICE_NAME,
   WRITER_TIMEOUT,
-} from './sse-pub-sub.js';
+} from './props.js';
+export { SsePubSub } from './sse-pub-sub.js';
 export { SsePubSubStack, type SsePubSubStackProps } from './sse-pub-sub-stack.js';
+export {
+  CLOUDFRONT_ORIGIN_READ_TIMEOUT,
+  type SsePubSubCloudFrontProps,
+} from './stream-distribution.js';

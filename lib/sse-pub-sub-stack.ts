@@ -2,7 +2,8 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
-import { SsePubSub, type SsePubSubProps } from './sse-pub-sub.js';
+import type { SsePubSubProps } from './props.js';
+import { SsePubSub } from './sse-pub-sub.js';
 
 export interface SsePubSubStackProps extends StackProps {
   /**

@@ -41,36 +41,6 @@ import {
 import { createStreamDistribution } from './stream-distribution.js';
 import { fifoSetting, loggingSettings, retentionSetting, streamSettings } from './validation.js';
 
-export { type SsePubSubAuthProps, type SsePubSubJwksProps, TOKEN_SECRET_LENGTH } from './auth.js';
-export { SsePubSubConfigError } from './errors.js';
-export {
-  ALARM_PERIOD,
-  METRICS_NAMESPACE,
-  QUEUE_AGE_THRESHOLD,
-  type SsePubSubAlarms,
-  WRITER_SERVICE_NAME,
-} from './monitoring.js';
-export {
-  DEAD_LETTER_RETENTION,
-  DEFAULT_HEARTBEAT_INTERVAL,
-  DEFAULT_MAX_RECEIVE_COUNT,
-  DEFAULT_POLL_INTERVAL,
-  DEFAULT_RETENTION,
-  DEFAULT_STREAM_LIFETIME,
-  DEFAULT_STREAM_MEMORY_MB,
-  DEFAULT_WRITER_BATCH_SIZE,
-  DEFAULT_WRITER_MEMORY_MB,
-  LAMBDA_MAX_TIMEOUT,
-  type PollIntervalProps,
-  type SsePubSubProps,
-  STREAM_TIMEOUT_HEADROOM,
-  WRITER_TIMEOUT,
-} from './props.js';
-export {
-  CLOUDFRONT_ORIGIN_READ_TIMEOUT,
-  type SsePubSubCloudFrontProps,
-} from './stream-distribution.js';
-
 /**
  * AWS recommends a source queue visibility timeout of at least six times the function
  * timeout, so that throttled retries of a batch do not make its messages visible again.

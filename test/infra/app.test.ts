@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS, stackPropsFromContext } from '../../lib/app-context.js';
-import { SsePubSubConfigError } from '../../lib/sse-pub-sub.js';
+import { SsePubSubConfigError } from '../../lib/index.js';
 import { SsePubSubStack } from '../../lib/sse-pub-sub-stack.js';
 import { newApp } from './template-helpers.js';
 

@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { SsePubSub, type SsePubSubProps } from '../../lib/sse-pub-sub.js';
+import { SsePubSub, type SsePubSubProps } from '../../lib/index.js';
 import { SsePubSubStack } from '../../lib/sse-pub-sub-stack.js';
 import { newApp } from './template-helpers.js';
 

@@ -14,7 +14,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { SsePubSub } from '../../lib/sse-pub-sub.js';
+import { SsePubSub } from '../../lib/index.js';
 import { newApp } from './template-helpers.js';
 
 /** Someone else's stack that owns the topic their services already publish to. */

@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import { SsePubSubConfigError } from '../../lib/sse-pub-sub.js';
+import { SsePubSubConfigError } from '../../lib/index.js';
 import { buildConstruct, resourceProperties, synthConstruct } from './template-helpers.js';
 
 /** Every alarm the construct makes, by its property in `pubSub.alarms`. */

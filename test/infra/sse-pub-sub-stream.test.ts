@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { DEADLINE_MARGIN_MS } from '../../functions/http/subscribe-config.js';
-import { SsePubSubConfigError, type SsePubSubProps } from '../../lib/sse-pub-sub.js';
+import { SsePubSubConfigError, type SsePubSubProps } from '../../lib/index.js';
 import {
   actionsOf,
   buildConstruct,

@@ -8,11 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import {
-  SsePubSubConfigError,
-  type SsePubSubProps,
-  TOKEN_SECRET_LENGTH,
-} from '../../lib/sse-pub-sub.js';
+import { SsePubSubConfigError, type SsePubSubProps, TOKEN_SECRET_LENGTH } from '../../lib/index.js';
 import {
   actionsOf,
   buildConstruct,

@@ -1,6 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { SsePubSub, type SsePubSubProps } from '../../lib/sse-pub-sub.js';
+import { SsePubSub, type SsePubSubProps } from '../../lib/index.js';
 
 /** A fresh app that skips bundling: these tests read the template, not the bundle. */
 export function newApp(): App {
