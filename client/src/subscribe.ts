@@ -1,7 +1,23 @@
 import { backoffDelay } from './backoff.js';
-import { endpointUrl, type HttpFailure, type PollOutcome, pollOnce } from './http.js';
+import { type Clock, systemClock } from './clock.js';
+import {
+  afterPoll,
+  afterProbe,
+  afterStream,
+  afterTokenFailure,
+  type FailureState,
+  type Next,
+} from './failure-policy.js';
+import { endpointUrl } from './http.js';
 import { CursorStore, cursorKey, memoryStorage } from './storage.js';
 import { TokenSource } from './token.js';
+import {
+  longPollWait,
+  openPoll,
+  type PollOutcome,
+  pauseAfterPoll,
+  pollOnce,
+} from './transports/poll.js';
 import { openStream, type StreamOutcome, type StreamSink } from './transports/stream.js';
 import {
   type ClientEvent,
@@ -118,7 +134,12 @@ export type Unsubscribe = () => void;
  * no EventSource, no fetch).
  */
 export function subscribe(options: SubscribeOptions): Unsubscribe {
-  const subscription = new Subscription(options);
+  return subscribeWithClock(options, systemClock);
+}
+
+/** {@link subscribe}, reading the time and waiting on `clock` (a test's fake one). */
+export function subscribeWithClock(options: SubscribeOptions, clock: Clock): Unsubscribe {
+  const subscription = new Subscription(options, clock);
   void subscription.run();
   return () => subscription.close();
 }
@@ -133,14 +154,12 @@ function defaultFetch(): FetchLike | undefined {
   return (url, init) => globalThis.fetch(url, init);
 }
 
-/** An empty long-poll answer that came sooner than this is followed by a pause. */
-const MIN_EMPTY_POLL_MS = 1_000;
-
 /** Longest delay `setTimeout` takes (about 24.8 days). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 class Subscription {
   readonly #options: SubscribeOptions;
+  readonly #clock: Clock;
   readonly #channels: string[];
   readonly #timing: SubscribeTiming;
   readonly #mode: TransportOption;
@@ -168,8 +187,9 @@ class Subscription {
   /** Ends a backoff wait early (unsubscribe). */
   #wake: (() => void) | undefined;
 
-  constructor(options: SubscribeOptions) {
+  constructor(options: SubscribeOptions, clock: Clock) {
     this.#options = options;
+    this.#clock = clock;
     this.#channels = [...new Set(options.channels)];
     if (typeof options.url !== 'string' || options.url === '') {
       throw new TypeError('subscribe: url is required');
@@ -194,7 +214,7 @@ class Subscription {
       token: options.token,
       getToken: options.getToken,
       refreshMarginMs: this.#timing.tokenRefreshMarginMs,
-      clock: Date.now,
+      clock: () => clock.now(),
     });
     this.#store = new CursorStore(
       options.storage ?? memoryStorage(),
@@ -233,7 +253,7 @@ class Subscription {
   #chooseTransport(): TransportKind {
     if (this.#mode === 'poll' || this.#EventSource === undefined) return 'poll';
     if (this.#mode === 'sse') return 'sse';
-    return Date.now() < this.#fallbackUntil ? 'poll' : 'sse';
+    return this.#clock.now() < this.#fallbackUntil ? 'poll' : 'sse';
   }
 
   // ---- streaming ------------------------------------------------------------------
@@ -251,19 +271,25 @@ class Subscription {
     const handle = openStream(
       EventSourceClass,
       url,
-      { expectOpenEvent: cursor === undefined || cursor === 'earliest', timing: this.#timing },
+      {
+        expectOpenEvent: cursor === undefined || cursor === 'earliest',
+        timing: this.#timing,
+        clock: this.#clock,
+      },
       this.#streamSink(token),
     );
     this.#stop = handle.stop;
     // Reconnect with a fresh token shortly before this one expires (the server would
     // end the stream at its expiry anyway).
     const refreshAt = this.#tokens.refreshAt;
-    const renew =
-      refreshAt !== undefined && refreshAt > Date.now()
-        ? setTimeout(() => handle.stop('renew'), Math.min(MAX_TIMEOUT_MS, refreshAt - Date.now()))
+    const cancelRenew =
+      refreshAt !== undefined && refreshAt > this.#clock.now()
+        ? this.#clock.timer(Math.min(MAX_TIMEOUT_MS, refreshAt - this.#clock.now()), () =>
+            handle.stop('renew'),
+          )
         : undefined;
     const outcome = await handle.done;
-    clearTimeout(renew);
+    cancelRenew?.();
     this.#stop = undefined;
     if (!this.#closed) await this.#afterStream(outcome, token);
   }
@@ -301,26 +327,10 @@ class Subscription {
   }
 
   async #afterStream(outcome: StreamOutcome, token: string | undefined): Promise<void> {
-    switch (outcome.kind) {
-      case 'stopped':
-      case 'renew':
-        return;
-      case 'ended':
-        // A clean end (lifetime, deploy) or a dropped connection: resume at once, with
-        // jitter so that clients dropped together do not return together.
-        if (outcome.healthy) return this.#backoff();
-        this.#emptyEnds += 1;
-        if (this.#emptyEnds < 3) return this.#backoff();
-        this.#emptyEnds = 0;
-        return this.#streamFailed('the stream keeps ending before it delivers anything', token);
-      case 'refused':
-        return this.#streamFailed(outcome.reason, token);
-      case 'stalled': {
-        const error = new SubscribeError('stalled', `stream stalled: ${outcome.reason}`);
-        if (this.#mode === 'auto') return this.#fallBack(error);
-        return this.#backoff(error);
-      }
-    }
+    const { next, emptyEnds } = afterStream(outcome, this.#failureState());
+    this.#emptyEnds = emptyEnds;
+    if (next.kind === 'probe') return this.#streamFailed(next.reason, token);
+    return this.#follow(next);
   }
 
   /**
@@ -333,21 +343,13 @@ class Subscription {
     const answer = await this.#probe(token, controller.signal);
     this.#stop = undefined;
     if (this.#closed) return;
-    if (answer.kind === 'ok') {
-      const error = new SubscribeError('network', `stream failed (${reason}) while /poll works`);
-      if (this.#mode === 'auto') return this.#fallBack(error);
-      return this.#backoff(error);
-    }
-    if (answer.kind === 'http') return this.#httpFailed(answer);
-    return this.#backoff(
-      new SubscribeError(answer.kind, `stream failed (${reason}); /poll: ${answer.message}`),
-    );
+    return this.#follow(afterProbe(reason, answer, this.#failureState()));
   }
 
   /** Polls for a while, then tries streaming again (each failure doubles the while). */
   #fallBack(error: SubscribeError): void {
     this.#report(error);
-    this.#fallbackUntil = Date.now() + this.#streamRetryMs;
+    this.#fallbackUntil = this.#clock.now() + this.#streamRetryMs;
     this.#streamRetryMs = Math.min(this.#timing.streamRetryMaxMs, this.#streamRetryMs * 2);
     this.#setState('connecting', 'poll', { error });
   }
@@ -358,42 +360,37 @@ class Subscription {
       wait: '0',
       token,
     });
-    return pollOnce(this.#fetch, url, this.#timing.requestTimeoutMs, signal);
+    return pollOnce(this.#fetch, url, this.#timing.requestTimeoutMs, signal, this.#clock);
   }
 
   // ---- long-polling ---------------------------------------------------------------
 
   async #poll(): Promise<void> {
     while (!this.#closed) {
-      const untilStream = this.#fallbackUntil - Date.now();
+      const untilStream = this.#fallbackUntil - this.#clock.now();
       if (this.#chooseTransport() !== 'poll') return; // time to try streaming again
       const token = await this.#token();
       if (token === FAILED || this.#closed) return;
-      // The first poll answers at once with the starting cursor; then long-poll, but
-      // not past the time to try streaming again.
-      let wait = this.#cursor === undefined ? 0 : this.#timing.pollWaitSeconds;
-      if (this.#fallbackUntil > 0)
-        wait = Math.min(wait, Math.max(0, Math.ceil(untilStream / 1000)));
+      const wait = longPollWait(
+        this.#cursor,
+        this.#timing.pollWaitSeconds,
+        this.#fallbackUntil > 0 ? untilStream : undefined,
+      );
       const url = endpointUrl(this.#options.url, 'poll', this.#channels, {
         cursor: this.#cursor,
         wait: String(wait),
         token,
       });
-      const controller = new AbortController();
-      this.#stop = () => controller.abort();
-      const startedAt = Date.now();
-      const answer = await pollOnce(
-        this.#fetch,
-        url,
-        wait * 1000 + this.#timing.requestTimeoutMs,
-        controller.signal,
-      );
+      const startedAt = this.#clock.now();
+      const handle = openPoll(this.#fetch, url, {
+        timeoutMs: wait * 1000 + this.#timing.requestTimeoutMs,
+        clock: this.#clock,
+      });
+      this.#stop = handle.stop;
+      const answer = await handle.done;
       this.#stop = undefined;
       if (this.#closed) return;
-      if (answer.kind === 'http') return this.#httpFailed(answer);
-      if (answer.kind !== 'ok') {
-        return this.#backoff(new SubscribeError(answer.kind, `poll failed: ${answer.message}`));
-      }
+      if (answer.kind !== 'ok') return this.#follow(afterPoll(answer, this.#failureState()));
       this.#failures = 0;
       this.#authRetries = 0;
       this.#live('poll');
@@ -407,46 +404,47 @@ class Subscription {
       }
       if (this.#closed) return;
       this.#moveCursor(answer.cursor);
-      // A long poll that comes back empty at once (a proxy or server that ignores
-      // `wait`) must not turn into a busy loop.
-      const early = MIN_EMPTY_POLL_MS - (Date.now() - startedAt);
-      if (wait > 0 && answer.events.length === 0 && answer.resets.length === 0 && early > 0) {
-        await this.#sleep(early);
-      }
+      const pause = pauseAfterPoll(answer, wait, this.#clock.now() - startedAt);
+      if (pause > 0) await this.#sleep(pause);
     }
   }
 
   // ---- errors and retries -----------------------------------------------------------
 
-  async #httpFailed(failure: HttpFailure): Promise<void> {
-    const { status } = failure;
-    const canRefresh = this.#tokens.canRefresh;
-    if (status === 401 || status === 403) {
-      const code = status === 401 ? 'unauthorized' : 'forbidden';
-      const error = new SubscribeError(code, failure.message, { status });
-      // A fresh token may be all it takes: at once the first time, with backoff after.
-      if (canRefresh && (status === 401 || this.#authRetries === 0)) {
+  #failureState(): FailureState {
+    return {
+      canFallBack: this.#mode === 'auto',
+      canRefreshToken: this.#tokens.canRefresh,
+      authRetries: this.#authRetries,
+      emptyEnds: this.#emptyEnds,
+      hasCursor: this.#cursor !== undefined,
+    };
+  }
+
+  /** Carries out what the failure policy decided. */
+  async #follow(next: Next): Promise<void> {
+    switch (next.kind) {
+      case 'reconnect':
+        return;
+      case 'backoff':
+        return this.#backoff(next.error);
+      case 'fall-back':
+        return this.#fallBack(next.error);
+      case 'refresh-token':
         this.#tokens.invalidate();
         this.#authRetries += 1;
-        if (this.#authRetries === 1) return this.#report(error);
-        return this.#backoff(error);
-      }
-      return this.#fatal(new SubscribeError(code, failure.message, { status, fatal: true }));
+        if (next.atOnce) return this.#report(next.error);
+        return this.#backoff(next.error);
+      case 'forget-cursor':
+        for (const channel of this.#channels) {
+          this.#notifyReset({ channel, reason: 'invalid_cursor', transport: this.#transport });
+        }
+        this.#cursor = undefined;
+        this.#store.save('');
+        return;
+      case 'give-up':
+        return this.#fatal(next.error);
     }
-    if (status === 400 && failure.code === 'malformed_cursor' && this.#cursor !== undefined) {
-      // Not a cursor this service issued (storage from another deployment, or damaged):
-      // say so, then start from the latest event.
-      for (const channel of this.#channels) {
-        this.#notifyReset({ channel, reason: 'invalid_cursor', transport: this.#transport });
-      }
-      this.#cursor = undefined;
-      this.#store.save('');
-      return;
-    }
-    if (status === 408 || status === 425 || status === 429 || status >= 500) {
-      return this.#backoff(new SubscribeError('network', failure.message, { status }));
-    }
-    return this.#fatal(new SubscribeError('bad_request', failure.message, { status, fatal: true }));
   }
 
   /** Waits (full jitter, growing with each failure in a row) before the next attempt. */
@@ -469,9 +467,9 @@ class Subscription {
   /** Waits `ms`, or less if the subscription ends meanwhile. */
   async #sleep(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      const cancel = this.#clock.timer(ms, resolve);
       this.#wake = () => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       };
     });
@@ -489,11 +487,7 @@ class Subscription {
     try {
       return await this.#tokens.get();
     } catch (error) {
-      await this.#backoff(
-        error instanceof SubscribeError
-          ? error
-          : new SubscribeError('token', 'getToken failed', { cause: error }),
-      );
+      await this.#follow(afterTokenFailure(error));
       return FAILED;
     }
   }

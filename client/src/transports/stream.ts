@@ -1,4 +1,5 @@
-import { asEvent, asReset, type PollOutcome, parseJson } from '../http.js';
+import type { Clock } from '../clock.js';
+import { asEvent, asReset, parseJson } from '../http.js';
 import type {
   ClientEvent,
   EventSourceConstructor,
@@ -6,6 +7,7 @@ import type {
   EventSourceLike,
   ResetNotice,
 } from '../types.js';
+import type { PollOutcome } from './poll.js';
 
 export interface StreamTiming {
   /** No `open` (response headers) within this long: the stream does not work here. */
@@ -68,10 +70,14 @@ export interface StreamHandle {
 export function openStream(
   EventSourceClass: EventSourceConstructor,
   url: string,
-  options: { readonly expectOpenEvent: boolean; readonly timing: StreamTiming },
+  options: {
+    readonly expectOpenEvent: boolean;
+    readonly timing: StreamTiming;
+    readonly clock: Clock;
+  },
   sink: StreamSink,
 ): StreamHandle {
-  const { timing } = options;
+  const { timing, clock } = options;
   let resolveDone: (outcome: StreamOutcome) => void = () => {};
   const done = new Promise<StreamOutcome>((resolve) => {
     resolveDone = resolve;
@@ -81,7 +87,7 @@ export function openStream(
   let active = false;
   /** Events seen so far; a stall check compares it before and after its grace period. */
   let seen = 0;
-  let watch: ReturnType<typeof setTimeout> | undefined;
+  let cancelWatch: (() => void) | undefined;
   const probes = new AbortController();
 
   let source: EventSourceLike;
@@ -97,15 +103,15 @@ export function openStream(
   const finish = (outcome: StreamOutcome): void => {
     if (finished) return;
     finished = true;
-    if (watch !== undefined) clearTimeout(watch);
+    cancelWatch?.();
     probes.abort();
     source.close();
     resolveDone(outcome);
   };
 
   const arm = (ms: number, fire: () => void): void => {
-    if (watch !== undefined) clearTimeout(watch);
-    watch = setTimeout(fire, ms);
+    cancelWatch?.();
+    cancelWatch = clock.timer(ms, fire);
   };
 
   const watchForStall = (): void => {
