@@ -6,13 +6,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Log } from '../../functions/core/log.js';
 import { DEFAULT_LOCAL_TOPIC_ARN } from '../defaults.js';
-import {
-  type Deliver,
-  Deliverer,
-  type DelivererOptions,
-  OutboxIds,
-  OutboxTable,
-} from './outbox.js';
+import { type Deliver, Deliverer, type DelivererOptions } from './deliverer.js';
+import { OutboxIds } from './outbox-ids.js';
+import { OutboxTable } from './outbox-store.js';
 import { createSnsEndpoint, type SnsEndpoint } from './sns-endpoint.js';
 import { parseTopicArn } from './validate.js';
 

@@ -11,7 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Log } from '../../functions/core/log.js';
-import { deliveryGroup, OutboxIds, type OutboxMessage, type OutboxStore } from './outbox.js';
+import { deliveryGroup } from './deliverer.js';
+import { OutboxIds } from './outbox-ids.js';
+import type { OutboxMessage, OutboxStore } from './outbox-store.js';
 import { parseQueryRequest } from './query-protocol.js';
 import { type SnsError, snsErrors } from './sns-error.js';
 import {

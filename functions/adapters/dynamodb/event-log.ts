@@ -1,7 +1,9 @@
+/**
+ * The {@link EventLog} port on DynamoDB: appends as conditional transactions, reads as
+ * queries that skip what retention has expired.
+ */
 import { randomBytes } from 'node:crypto';
 import {
-  type AttributeValue,
-  type CancellationReason,
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
@@ -28,7 +30,19 @@ import {
   readLimit,
   type StoredEvent,
 } from '../../core/event-log.js';
-import { dedupeMarkerKey, HEAD_POSITION, TABLE_KEYS, TTL_ATTRIBUTE } from './table.js';
+import {
+  ATTR,
+  eventItem,
+  type Head,
+  headOf,
+  markerItem,
+  NO_HEAD,
+  numberOf,
+  storedEventOf,
+} from './item-codec.js';
+import { cancellation, DEFAULT_MAX_ATTEMPTS, isRetryable, type Round } from './retry.js';
+import { HEAD_POSITION } from './table.js';
+import { chunkUniques, type Unique } from './transaction-size.js';
 
 export interface DynamoDBEventLogOptions {
   readonly client: DynamoDBClient;
@@ -50,118 +64,13 @@ export interface DynamoDBEventLogOptions {
 }
 
 /**
- * Enough for a handful of concurrent writers on one channel; a hotter channel should
- * raise it (every lost race costs an attempt).
- */
-export const DEFAULT_MAX_ATTEMPTS = 10;
-
-/**
- * DynamoDB allows 100 items per transaction; each event takes two (the event and its
- * dedupe marker) and the head one more: 1 + 2 × 49 = 99.
- */
-export const MAX_EVENTS_PER_TRANSACTION = 49;
-
-/**
- * DynamoDB refuses a transaction whose items add up to more than 4 MiB (4,194,304
- * bytes). Our estimate of an item's size is never below its real size (see
- * {@link estimateBytes}), and this budget leaves ~190 KB spare on top.
- */
-export const TRANSACTION_BYTE_BUDGET = 4_000_000;
-
-/** Per-item slack in size estimates, for DynamoDB's own per-item and per-attribute overhead. */
-const ITEM_OVERHEAD_BYTES = 100;
-
-/** A DynamoDB number takes at most 21 bytes; ours are positions and epoch times. */
-const NUMBER_BYTES = 21;
-
-/**
  * Heads remembered between appends. A Lambda writer serves few channels at a time; the
  * bound only keeps a long-lived process that sees many channels from growing.
  */
 const HEAD_CACHE_SIZE = 1_000;
 
-/** Attribute names, beyond the keys and TTL named in `event-log-table.ts`. */
-const ATTR = {
-  pk: TABLE_KEYS.partition,
-  sk: TABLE_KEYS.sort,
-  event: 'event',
-  data: 'data',
-  time: 'time',
-  expiresAt: 'expiresAt',
-  ttl: TTL_ATTRIBUTE,
-  last: 'last',
-  lastTime: 'lastTime',
-  target: 'target',
-  appendId: 'appendId',
-} as const;
-
-/** Error names worth another try: throttling, contention, and faults on AWS's side. */
-const RETRYABLE_ERROR_NAMES = new Set([
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'TransactionInProgressException',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
 /**
- * Network failures the SDK gave up on. The transaction may or may not have committed;
- * retrying is safe because the head condition and the dedupe markers catch a commit.
- */
-const RETRYABLE_NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
-
-/** `CancellationReason.Code`s worth another try (DynamoDB uses both short and long names). */
-const RETRYABLE_REASON_CODES = new Set([
-  'TransactionConflict',
-  'ThrottlingError',
-  'ThrottlingException',
-  'ProvisionedThroughputExceeded',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-]);
-
-interface Head {
-  readonly last: number;
-  readonly lastTime: number;
-}
-
-const NO_HEAD: Head = { last: 0, lastTime: 0 };
-
-/** One distinct event of an append, with its index among the append's distinct events. */
-interface Unique {
-  readonly index: number;
-  readonly event: NewEvent;
-}
-
-/** Outcome of one round of a chunk: committed, or what the cancellation taught us. */
-type Round =
-  | { readonly kind: 'committed'; readonly head: Head }
-  | {
-      readonly kind: 'retry';
-      /** Events found to be stored already, by index in the chunk's pending list. */
-      readonly duplicates: ReadonlyMap<number, AppendOutcome>;
-      /** The current head when another writer moved it; `null` when it must be re-read. */
-      readonly head: Head | null | undefined;
-      /** Whether to back off before the next round. */
-      readonly backoff: boolean;
-      readonly error: unknown;
-    };
-
-/**
- * {@link EventLog} on one DynamoDB table laid out as `event-log-table.ts` describes.
+ * {@link EventLog} on one DynamoDB table laid out as `table.ts` describes.
  *
  * An append is one `TransactWriteItems` per chunk of at most 49 events: a conditional
  * update of the channel head (`last = expected`) plus a conditional put of each event
@@ -312,6 +221,7 @@ export class DynamoDBEventLog implements EventLog {
     const time = Math.max(now, head.lastTime);
     const expiresAt = time + this.#retentionMs;
     const ttl = Math.ceil(expiresAt / 1000);
+    const expiry = { time, expiresAt, ttl };
     const newLast = head.last + pending.length;
 
     const items: TransactWriteItem[] = [this.#headUpdate(channel, head, newLast, time)];
@@ -321,15 +231,7 @@ export class DynamoDBEventLog implements EventLog {
         {
           Put: {
             TableName: this.#tableName,
-            Item: {
-              [ATTR.pk]: { S: channel },
-              [ATTR.sk]: { N: String(position) },
-              [ATTR.event]: { S: event.event },
-              [ATTR.data]: { S: event.data },
-              [ATTR.time]: { N: String(time) },
-              [ATTR.expiresAt]: { N: String(expiresAt) },
-              [ATTR.ttl]: { N: String(ttl) },
-            },
+            Item: eventItem(channel, position, event, expiry),
             // Only fails when the head also moved; it guards against ever overwriting.
             ConditionExpression: 'attribute_not_exists(#pk)',
             ExpressionAttributeNames: { '#pk': ATTR.pk },
@@ -338,14 +240,7 @@ export class DynamoDBEventLog implements EventLog {
         {
           Put: {
             TableName: this.#tableName,
-            Item: {
-              [ATTR.pk]: { S: dedupeMarkerKey(channel, event.dedupeKey) },
-              [ATTR.sk]: { N: String(HEAD_POSITION) },
-              [ATTR.target]: { N: String(position) },
-              [ATTR.expiresAt]: { N: String(expiresAt) },
-              [ATTR.ttl]: { N: String(ttl) },
-              [ATTR.appendId]: { S: appendId },
-            },
+            Item: markerItem(channel, position, event, expiry, appendId),
             // A marker lives as long as its event: once that has expired the key is free
             // again, even if TTL has not deleted the marker yet.
             ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt <= :now',
@@ -501,13 +396,7 @@ export class DynamoDBEventLog implements EventLog {
       }),
     );
     return {
-      events: Items.map((item) => ({
-        channel,
-        position: numberOf(item, ATTR.sk),
-        event: stringOf(item, ATTR.event),
-        data: stringOf(item, ATTR.data),
-        time: numberOf(item, ATTR.time),
-      })),
+      events: Items.map((item) => storedEventOf(channel, item)),
       more: LastEvaluatedKey !== undefined,
     };
   }
@@ -527,110 +416,6 @@ export class DynamoDBEventLog implements EventLog {
       if (oldest.done !== true) this.#heads.delete(oldest.value);
     }
   }
-}
-
-/**
- * Splits an append's distinct events into transactions within DynamoDB's limits:
- * at most {@link MAX_EVENTS_PER_TRANSACTION} events and {@link TRANSACTION_BYTE_BUDGET}
- * bytes. An event too large for any transaction still gets a chunk of its own, so
- * DynamoDB's error (not a silent drop) reports it.
- */
-function chunkUniques(channel: string, uniques: readonly Unique[]): Unique[][] {
-  const headBytes = estimateBytes(channel) + 2 * NUMBER_BYTES + 64 + ITEM_OVERHEAD_BYTES;
-  const chunks: Unique[][] = [];
-  let chunk: Unique[] = [];
-  let bytes = headBytes;
-  for (const unique of uniques) {
-    const size = eventBytes(channel, unique.event);
-    if (
-      chunk.length > 0 &&
-      (chunk.length >= MAX_EVENTS_PER_TRANSACTION || bytes + size > TRANSACTION_BYTE_BUDGET)
-    ) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = headBytes;
-    }
-    chunk.push(unique);
-    bytes += size;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
-}
-
-/** Upper bound of what one event adds to a transaction: its item plus its dedupe marker. */
-function eventBytes(channel: string, event: NewEvent): number {
-  const channelBytes = estimateBytes(channel);
-  const eventItem =
-    channelBytes +
-    estimateBytes(event.event) +
-    estimateBytes(event.data) +
-    4 * NUMBER_BYTES +
-    40 + // attribute names: channel, position, event, data, time, expiresAt, ttl
-    ITEM_OVERHEAD_BYTES;
-  const marker =
-    channelBytes +
-    1 +
-    estimateBytes(event.dedupeKey) +
-    4 * NUMBER_BYTES +
-    24 + // appendId
-    49 + // attribute names: channel, position, target, expiresAt, ttl, appendId
-    ITEM_OVERHEAD_BYTES;
-  return eventItem + marker;
-}
-
-/**
- * Bytes a string takes, rounded up: its JSON-escaped UTF-8 length. DynamoDB counts the
- * plain UTF-8 length, which is never more; the escaped length also bounds what the
- * string adds to the request body.
- */
-function estimateBytes(text: string): number {
-  return Buffer.byteLength(JSON.stringify(text), 'utf8');
-}
-
-/**
- * Reads a `TransactionCanceledException`. Reasons are index-aligned with the items:
- * 0 is the head, then for the i-th pending event 1 + 2i its item and 2 + 2i its marker.
- */
-function cancellation(
-  error: TransactionCanceledException,
-  pendingCount: number,
-  appendId: string,
-): Round {
-  const reasons: readonly CancellationReason[] = error.CancellationReasons ?? [];
-  const duplicates = new Map<number, AppendOutcome>();
-  let head: Head | null | undefined;
-  let backoff = false;
-  let slotTaken = false;
-  for (const [index, reason] of reasons.entries()) {
-    const code = reason.Code ?? 'None';
-    if (code === 'None') continue;
-    if (RETRYABLE_REASON_CODES.has(code)) {
-      backoff = true;
-      continue;
-    }
-    if (code !== 'ConditionalCheckFailed') throw error;
-    if (index === 0) {
-      // Another writer moved the head; ALL_OLD hands us where it is now.
-      head = reason.Item === undefined ? null : headOf(reason.Item);
-    } else if (index % 2 === 0 && index / 2 - 1 < pendingCount) {
-      const item = reason.Item;
-      if (item === undefined) throw error;
-      duplicates.set(index / 2 - 1, {
-        position: numberOf(item, ATTR.target),
-        // Our own marker means an earlier attempt of this very call committed after all.
-        duplicate: item[ATTR.appendId]?.S !== appendId,
-      });
-    } else {
-      slotTaken = true;
-    }
-  }
-  const nothingLearned = head === undefined && duplicates.size === 0 && !backoff;
-  if (nothingLearned || (slotTaken && head === undefined)) {
-    // Either an event position was taken while the head says it is free (the log is
-    // damaged) or the cancellation gave no reason we understand: retrying cannot help.
-    throw error;
-  }
-  return { kind: 'retry', duplicates, head, backoff, error };
 }
 
 /**
@@ -659,40 +444,4 @@ function contiguousRetained(
     expected = event.position + 1;
   }
   return { run, gap: false };
-}
-
-function isRetryable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (RETRYABLE_ERROR_NAMES.has(error.name)) return true;
-  if ('code' in error && typeof error.code === 'string' && RETRYABLE_NETWORK_CODES.has(error.code))
-    return true;
-  if ('$fault' in error && error.$fault === 'server') return true;
-  if ('$metadata' in error && typeof error.$metadata === 'object' && error.$metadata !== null) {
-    const status = 'httpStatusCode' in error.$metadata ? error.$metadata.httpStatusCode : undefined;
-    return typeof status === 'number' && status >= 500;
-  }
-  return false;
-}
-
-function headOf(item: Record<string, AttributeValue>): Head {
-  return {
-    last: numberOf(item, ATTR.last),
-    lastTime: item[ATTR.lastTime] === undefined ? 0 : numberOf(item, ATTR.lastTime),
-  };
-}
-
-function numberOf(item: Record<string, AttributeValue>, name: string): number {
-  const value = Number(item[name]?.N);
-  if (!Number.isFinite(value)) {
-    throw new Error(`event log item lacks number attribute ${JSON.stringify(name)}`);
-  }
-  return value;
-}
-
-function stringOf(item: Record<string, AttributeValue>, name: string): string {
-  const value = item[name]?.S;
-  if (value === undefined) {
-    throw new Error(`event log item lacks string attribute ${JSON.stringify(name)}`);
-  }
-  return value;
 }

@@ -18,14 +18,9 @@ import type { QueueRecord, Rejection } from '../../../../functions/writer/ports.
 import { processBatch } from '../../../../functions/writer/process-batch.js';
 import { parseSnsEnvelope } from '../../../../functions/writer/sns-envelope.js';
 import { DEFAULT_LOCAL_TOPIC_ARN } from '../../../../local/defaults.js';
+import { type Deliver, Deliverer, type DeliveryRecord } from '../../../../local/sns/deliverer.js';
 import { type LocalSns, startLocalSns } from '../../../../local/sns/local-sns.js';
-import {
-  type Deliver,
-  Deliverer,
-  type DeliveryRecord,
-  MemoryOutbox,
-  OutboxTable,
-} from '../../../../local/sns/outbox.js';
+import { MemoryOutbox, OutboxTable } from '../../../../local/sns/outbox-store.js';
 import { createSnsEndpoint, type SnsEndpoint } from '../../../../local/sns/sns-endpoint.js';
 import { createPublisher } from '../../../../publisher/index.js';
 import { localDynamoClient } from '../../../support/dynamodb.js';
