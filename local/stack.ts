@@ -4,16 +4,21 @@ import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { eventLogTableDefinition } from '../functions/adapters/dynamodb/table.js';
 import { startSubscribeServer } from '../functions/adapters/node/http-adapter.js';
 import { authorizerFromConfig, readAuthConfig } from '../functions/auth/auth-config.js';
-import { ConfigError, type Env, optionalString } from '../functions/config/env.js';
+import { ConfigError, type Env, optionalString, positiveInteger } from '../functions/config/env.js';
+import { ENV } from '../functions/config/environment.js';
+import { MAX_PAYLOAD_BYTES } from '../functions/core/contract.js';
 import type { Log } from '../functions/core/log.js';
 import { SharedFeed } from '../functions/core/shared-feed.js';
 import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
-import type { QueueRecord } from '../functions/writer/ports.js';
 import { processBatch } from '../functions/writer/process-batch.js';
-import { parseSnsEnvelope } from '../functions/writer/sns-envelope.js';
 import { DeadLetterFile, DeadLetterMemory } from './dead-letter-file.js';
-import { DEFAULT_DATA_DIR, DEFAULT_LOCAL_TOPIC_ARN, DEFAULT_PORT } from './defaults.js';
+import {
+  DEFAULT_DATA_DIR,
+  DEFAULT_LOCAL_TABLE_NAME,
+  DEFAULT_LOCAL_TOPIC_ARN,
+  DEFAULT_PORT,
+} from './defaults.js';
 import { startDynamoDBLocal } from './dynamodb-local.js';
 import { startLocalSns } from './sns/local-sns.js';
 import { ensureTable } from './tables.js';
@@ -62,8 +67,8 @@ export const consoleLog: Log = {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const env = { ...process.env, ...options.env };
   const log = options.log ?? consoleLog;
-  const dataDir = resolve(options.dataDir ?? optionalString(env, 'DATA_DIR') ?? DEFAULT_DATA_DIR);
-  const config = readSubscribeConfig({ CORS_ORIGINS: '*', ...env });
+  const dataDir = resolve(options.dataDir ?? optionalString(env, ENV.dataDir) ?? DEFAULT_DATA_DIR);
+  const config = readSubscribeConfig({ [ENV.corsOrigins]: '*', ...env });
   const auth = readAuthConfig(env);
   if (auth.secretArn !== undefined) {
     throw new ConfigError(
@@ -71,8 +76,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
   }
   const authorize = authorizerFromConfig(auth);
-  const tableName = optionalString(env, 'TABLE_NAME') ?? 'sse-pubsub-events';
-  const topicArn = optionalString(env, 'TOPIC_ARN') ?? DEFAULT_LOCAL_TOPIC_ARN;
+  const tableName = optionalString(env, ENV.tableName) ?? DEFAULT_LOCAL_TABLE_NAME;
+  const topicArn = optionalString(env, ENV.topicArn) ?? DEFAULT_LOCAL_TOPIC_ARN;
+  const maxPayloadBytes = positiveInteger(env, ENV.maxPayloadBytes, MAX_PAYLOAD_BYTES);
 
   const dynamo = await startDynamoDBLocal({
     dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
@@ -114,11 +120,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           deadLetters,
           log,
           metrics: { rejected() {}, appended() {}, duplicates() {}, failed() {} },
-          maxPayloadBytes: Number(optionalString(env, 'MAX_PAYLOAD_BYTES') ?? 262_144),
+          maxPayloadBytes,
         });
         // The writer runs in this process: tell the subscribers' pollers at once rather
         // than let them find the events at their next poll.
-        for (const channel of channelsOf(records)) feed.nudge(channel);
+        for (const channel of result.appendedChannels) feed.nudge(channel);
         return result;
       },
       log,
@@ -138,8 +144,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const demoPage = (await readFile(DEMO_PAGE, 'utf8')).replaceAll('%TOPIC_ARN%', topicArn);
     const server = await startSubscribeServer({
       router,
-      port: options.port ?? Number(optionalString(env, 'PORT') ?? DEFAULT_PORT),
-      host: options.host ?? optionalString(env, 'HOST') ?? '127.0.0.1',
+      port: options.port ?? Number(optionalString(env, ENV.port) ?? DEFAULT_PORT),
+      host: options.host ?? optionalString(env, ENV.host) ?? '127.0.0.1',
       handlers: {
         '/sns': sns.handle,
         '/sns/': sns.handle,
@@ -162,15 +168,4 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await stopAll();
     throw error;
   }
-}
-
-/** The channels a batch of SNS notifications names (invalid ones are skipped). */
-function channelsOf(records: readonly QueueRecord[]): Set<string> {
-  const channels = new Set<string>();
-  for (const record of records) {
-    const parsed = parseSnsEnvelope(record.body);
-    const channel = parsed.ok ? parsed.notification.message.channel : undefined;
-    if (channel !== undefined) channels.add(channel);
-  }
-  return channels;
 }

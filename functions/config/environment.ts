@@ -78,6 +78,3 @@ export const DEPLOYMENT_DEFAULTS = {
   pollMaxMs: 1_000,
   paddingBytes: 0,
 } as const;
-
-/** The event-log table of the local stack when `TABLE_NAME` is unset. */
-export const LOCAL_TABLE_NAME = 'sse-pubsub-events';
