@@ -132,7 +132,7 @@ export function summarize(r: BenchResults): Summary {
       gap:
         stream.bytes <= TARGET_BUNDLE_BYTES
           ? undefined
-          : `${kb(stream.bytes - TARGET_BUNDLE_BYTES)} over (${pct(stream.bytes / TARGET_BUNDLE_BYTES - 1)}): the AWS SDK v3 is ${kb(stream.awsSdkBytes)} of it (${top}); the product's own code is ${kb(stream.ownBytes)}. The bundle pins the SDK on purpose (lib/sse-pub-sub.ts), and DynamoDBClient pulls in the whole default credential chain (@aws-sdk/nested-clients is SSO/STS, never used on Lambda) and smithy's schema serde. Ways under 250 KB: mark @aws-sdk/* external and use the runtime's SDK (gives up the pin), or serve the stream's two calls (GetItem, Query) with a small SigV4-signed fetch client.`,
+          : `${kb(stream.bytes - TARGET_BUNDLE_BYTES)} over (${pct(stream.bytes / TARGET_BUNDLE_BYTES - 1)}): the AWS SDK v3 is ${kb(stream.awsSdkBytes)} of it (${top}); the product's own code is ${kb(stream.ownBytes)}. The bundle pins the SDK on purpose (lib/function-bundles.ts), and DynamoDBClient pulls in the whole default credential chain (@aws-sdk/nested-clients is SSO/STS, never used on Lambda) and smithy's schema serde. Ways under 250 KB: mark @aws-sdk/* external and use the runtime's SDK (gives up the pin), or serve the stream's two calls (GetItem, Query) with a small SigV4-signed fetch client.`,
     });
   }
   for (const b of r.bundles) {

@@ -6,7 +6,7 @@ export function bundlesSection(p: Emit, r: BenchResults): void {
   p('## Lambda bundles');
   p();
   p(
-    'Built with esbuild using the options of `lib/sse-pub-sub.ts` (ESM, minified, target node22, main fields module,main, the createRequire banner, the AWS SDK bundled). ' +
+    'Built with esbuild using the options of `lib/function-bundles.ts` (ESM, minified, target node22, main fields module,main, the createRequire banner, the AWS SDK bundled). ' +
       `Cold module init = \`await import()\` of the bundle in a fresh \`node\` process (Node ${r.machine.node} here; Lambda runs nodejs22.x), with the function's environment variables set; median of several runs, after one unmeasured run. ` +
       'The importing script counts TCP connections opened during and just after the import (every AWS SDK request opens one), with the AWS endpoint pointed at a closed local port: an import must open none. ' +
       'The deployed functions set `NODE_OPTIONS=--enable-source-maps`, which makes Node read the 1.8 MB source map at import; both are shown. ' +
