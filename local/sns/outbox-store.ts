@@ -12,7 +12,8 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { sleep } from '../../functions/core/backoff.js';
-import { ensureOutboxTable } from './outbox-table.js';
+import { ensureTable } from '../tables.js';
+import { outboxTableDefinition } from './outbox-table.js';
 import type { NotificationFields } from './sns-envelope.js';
 import type { EnvelopeAttribute } from './validate.js';
 
@@ -130,9 +131,9 @@ export class OutboxTable implements OutboxStore {
     this.tableName = options.tableName;
   }
 
-  /** {@link ensureOutboxTable} for this table. */
+  /** Creates this table unless it exists, and waits until it is usable. */
   ensure(): Promise<void> {
-    return ensureOutboxTable(this.#client, this.tableName);
+    return ensureTable(this.#client, outboxTableDefinition(this.tableName));
   }
 
   async add(messages: readonly OutboxMessage[]): Promise<void> {
