@@ -2,7 +2,7 @@
  * Where a request carries its token. First found wins:
  * 1. `Authorization: Bearer <token>` (RFC 6750 §2.1): fetch-based clients, servers.
  * 2. `?token=<token>` (RFC 6750 §2.3): the browser `EventSource`, which cannot set
- *    headers. The query string is never logged (lambda-http-adapter.ts, requestFields).
+ *    headers. The query string is never logged (adapters/lambda/http-adapter.ts, requestFields).
  * 3. The cookie named by `AUTH_COOKIE_NAME`: a same-site page that set an HttpOnly
  *    cookie, so the token stays out of URLs and scripts.
  *

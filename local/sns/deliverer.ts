@@ -11,7 +11,7 @@ import type { OutboxMessage, OutboxStore } from './outbox-store.js';
 import { buildSnsEnvelope } from './sns-envelope.js';
 import type { EnvelopeAttribute } from './validate.js';
 
-/** An SQS record as the writer reads it (functions/writer/process-batch.ts `QueueRecord`). */
+/** An SQS record as the writer reads it (functions/writer/ports.ts `QueueRecord`). */
 export interface DeliveryRecord {
   readonly messageId: string;
   /** The SNS notification envelope JSON. */
