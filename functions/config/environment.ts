@@ -46,6 +46,13 @@ export const ENV = {
   authIssuer: 'AUTH_ISSUER',
   authAudience: 'AUTH_AUDIENCE',
   authCookieName: 'AUTH_COOKIE_NAME',
+  /** Longest token lifetime the verifier accepts, seconds. */
+  authMaxTokenLifetimeSeconds: 'AUTH_MAX_TOKEN_LIFETIME_SECONDS',
+
+  // Every AWS call of the functions (functions/config/aws-call-limits.ts).
+  awsConnectionTimeoutMs: 'AWS_CALL_CONNECTION_TIMEOUT_MS',
+  awsRequestTimeoutMs: 'AWS_CALL_REQUEST_TIMEOUT_MS',
+  awsMaxAttempts: 'AWS_CALL_MAX_ATTEMPTS',
 
   // Read by Powertools and Node, written by the construct.
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
@@ -77,4 +84,11 @@ export const DEPLOYMENT_DEFAULTS = {
   pollMinMs: 200,
   pollMaxMs: 1_000,
   paddingBytes: 0,
+  // Chosen, not AWS figures: a DynamoDB read or write answers in milliseconds, so seconds
+  // only pass when the service has stalled; 3 attempts is the SDK's own default.
+  awsConnectionTimeoutMs: 1_000,
+  awsRequestTimeoutMs: 3_000,
+  awsMaxAttempts: 3,
+  /** The publisher SDK's longest TTL (`MAX_TOKEN_TTL_SECONDS`): what it mints, the verifier accepts. */
+  authMaxTokenLifetimeSeconds: 24 * 60 * 60,
 } as const;

@@ -13,10 +13,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { DynamoDBEventLog } from '../adapters/dynamodb/event-log.js';
 import { createStreamingHandler, streamify } from '../adapters/lambda/http-adapter.js';
 import { fetchSigningSecret } from '../adapters/secrets-manager/signing-secret.js';
 import { authorizerFromConfig, readAuthConfig } from '../auth/auth-config.js';
+import { readAwsCallLimits } from '../config/aws-call-limits.js';
 import { requiredString } from '../config/env.js';
 import { ENV } from '../config/environment.js';
 import { PollingFeed } from '../core/polling-feed.js';
@@ -27,15 +29,16 @@ const config = readSubscribeConfig(process.env);
 const tableName = requiredString(process.env, ENV.tableName);
 const auth = readAuthConfig(process.env);
 const logger = new Logger();
+const aws = awsClientConfig(readAwsCallLimits(process.env));
 
 const secret =
   auth.secretArn === undefined
     ? auth.secret
-    : await fetchSigningSecret(new SecretsManagerClient({}), auth.secretArn);
+    : await fetchSigningSecret(new SecretsManagerClient(aws), auth.secretArn);
 const authorize = authorizerFromConfig(auth, { secret });
 
 const eventLog = new DynamoDBEventLog({
-  client: new DynamoDBClient({}),
+  client: new DynamoDBClient(aws),
   tableName,
   retentionMs: config.retentionMs,
 });

@@ -7,24 +7,27 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { DynamoDBEventLog } from '../adapters/dynamodb/event-log.js';
 import { powertoolsWriterMetrics } from '../adapters/powertools/writer-metrics.js';
 import { SqsDeadLetterSink } from '../adapters/sqs/dead-letter-sink.js';
 import { createWriterHandler } from '../adapters/sqs/writer-event-source.js';
+import { readAwsCallLimits } from '../config/aws-call-limits.js';
 import { readWriterConfig } from '../writer/config.js';
 
 const config = readWriterConfig(process.env);
 const logger = new Logger();
 const metrics = new Metrics();
+const aws = awsClientConfig(readAwsCallLimits(process.env));
 
 export const handler = createWriterHandler({
   eventLog: new DynamoDBEventLog({
-    client: new DynamoDBClient({}),
+    client: new DynamoDBClient(aws),
     tableName: config.tableName,
     retentionMs: config.retentionMs,
   }),
   deadLetters: new SqsDeadLetterSink({
-    client: new SQSClient({}),
+    client: new SQSClient(aws),
     queueUrl: config.deadLetterQueueUrl,
   }),
   log: {
