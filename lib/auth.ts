@@ -1,12 +1,20 @@
-import { type RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ENV } from '../functions/config/environment.js';
+import { DEPLOYMENT_DEFAULTS, ENV } from '../functions/config/environment.js';
 import { CHANNEL_PATTERN } from '../functions/core/contract.js';
 import { SsePubSubConfigError } from './errors.js';
 
 /** Length of the generated token secret: 64 letters and digits, about 380 bits. */
 export const TOKEN_SECRET_LENGTH = 64;
+
+/**
+ * Longest lifetime of a token the stream function accepts unless `maxTokenLifetime` says
+ * otherwise: a day, the longest the publisher SDK mints.
+ */
+export const DEFAULT_MAX_TOKEN_LIFETIME = Duration.seconds(
+  DEPLOYMENT_DEFAULTS.authMaxTokenLifetimeSeconds,
+);
 
 /** An OpenID Connect issuer whose RS256/ES256 tokens subscribers may present. */
 export interface SsePubSubJwksProps {
@@ -54,6 +62,15 @@ export interface SsePubSubAuthProps {
    * @default - `jwks.audience`, else the function's default, `sse-pubsub`
    */
   readonly audience?: string;
+  /**
+   * Longest lifetime of a token the stream function accepts, whatever signed it: a token
+   * whose `exp` lies further than this after its `iat`, or after now, is refused (401).
+   * It bounds how long a token minted outside the publisher SDK, or with a leaked
+   * secret, grants access. Whole seconds, at least 1 second.
+   *
+   * @default Duration.days(1) - the longest TTL `signSubscriberToken` mints
+   */
+  readonly maxTokenLifetime?: Duration;
 }
 
 /** What the stream function needs for access control. */
@@ -117,6 +134,8 @@ export function streamAuth(
     }
   }
 
+  const maxTokenLifetimeSeconds = maxTokenLifetimeSetting(auth.maxTokenLifetime);
+
   const secret =
     auth.secret ??
     (jwks === undefined
@@ -140,8 +159,20 @@ export function streamAuth(
       ...(jwks !== undefined && { [ENV.authJwksUrl]: jwks.url }),
       ...(jwks?.issuer !== undefined && { [ENV.authIssuer]: jwks.issuer }),
       ...(audience !== undefined && { [ENV.authAudience]: audience }),
+      [ENV.authMaxTokenLifetimeSeconds]: String(maxTokenLifetimeSeconds),
     },
   };
+}
+
+/** `auth.maxTokenLifetime` in seconds: whole, at least 1, as `readAuthConfig` requires. */
+function maxTokenLifetimeSetting(lifetime: Duration | undefined): number {
+  const seconds = (lifetime ?? DEFAULT_MAX_TOKEN_LIFETIME).toSeconds({ integral: false });
+  if (!Number.isSafeInteger(seconds) || seconds < 1) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: auth.maxTokenLifetime must be whole seconds, at least 1 second, got ${seconds} seconds`,
+    );
+  }
+  return seconds;
 }
 
 /**

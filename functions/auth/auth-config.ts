@@ -12,10 +12,11 @@
  * | `AUTH_ISSUER` | none | required `iss` of JWKS tokens (needs `AUTH_JWKS_URL`) |
  * | `AUTH_AUDIENCE` | `sse-pubsub` | required `aud` of every token |
  * | `AUTH_COOKIE_NAME` | `sse_token` | cookie read for a token |
+ * | `AUTH_MAX_TOKEN_LIFETIME_SECONDS` | `86400` (a day) | longest token lifetime accepted, whole seconds |
  */
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import { ConfigError, type Env, list, optionalString } from '../config/env.js';
-import { ENV } from '../config/environment.js';
+import { ConfigError, type Env, list, optionalString, positiveInteger } from '../config/env.js';
+import { DEPLOYMENT_DEFAULTS, ENV } from '../config/environment.js';
 import { CHANNEL_PATTERN } from '../core/contract.js';
 import type { Authorizer } from '../http/access.js';
 import { createAuthorizer, DEFAULT_COOKIE_NAME } from './authorizer.js';
@@ -35,6 +36,8 @@ export interface AuthConfig {
   readonly issuer?: string | undefined;
   readonly audience: string;
   readonly cookieName: string;
+  /** Tokens living longer than this, in seconds, are refused (token-verifier.ts). */
+  readonly maxTokenLifetimeSeconds: number;
 }
 
 /** RFC 6265 §4.1.1 cookie-name: an RFC 9110 token. */
@@ -102,6 +105,12 @@ export function readAuthConfig(env: Env): AuthConfig {
     );
   }
 
+  const maxTokenLifetimeSeconds = positiveInteger(
+    env,
+    ENV.authMaxTokenLifetimeSeconds,
+    DEPLOYMENT_DEFAULTS.authMaxTokenLifetimeSeconds,
+  );
+
   if (
     privatePrefixes.length > 0 &&
     secret === undefined &&
@@ -121,6 +130,7 @@ export function readAuthConfig(env: Env): AuthConfig {
     issuer,
     audience: optionalString(env, ENV.authAudience)?.trim() ?? DEFAULT_AUDIENCE,
     cookieName,
+    maxTokenLifetimeSeconds,
   };
 }
 
@@ -162,6 +172,7 @@ export function authorizerFromConfig(
       jwks,
       audience: config.audience,
       issuer: config.issuer,
+      maxLifetimeSeconds: config.maxTokenLifetimeSeconds,
       clock: options.clock,
     }),
   });

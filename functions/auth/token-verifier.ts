@@ -15,6 +15,14 @@
  * when it is configured, `sub` is optional, `channels` lists the grants
  * (channel-grants.ts). No clock tolerance: the stream ends exactly at `exp`.
  *
+ * Lifetime: a token may live at most `maxLifetimeSeconds` (`AUTH_MAX_TOKEN_LIFETIME_SECONDS`,
+ * a day by default, the longest the publisher SDK mints). The SDK's own cap binds only
+ * tokens it mints; this one binds every token, so one minted elsewhere, or with a leaked
+ * secret, cannot grant access for years. `exp - iat` is judged when `iat` is present,
+ * and `exp` must in any case be no further than the maximum from now (give or take
+ * {@link LIFETIME_CLOCK_SKEW_SECONDS}), so leaving `iat` out, or dating it in the future,
+ * does not evade the check.
+ *
  * Errors never contain the token: {@link TokenError} messages are written for the
  * client (401 body) and name only what was wrong.
  */
@@ -26,6 +34,7 @@ import {
   type JWTVerifyResult,
   jwtVerify,
 } from 'jose';
+import { DEPLOYMENT_DEFAULTS } from '../config/environment.js';
 import { InvalidChannelsClaimError, parseChannelsClaim } from './channel-grants.js';
 
 /** The `aud` every token must carry unless `AUTH_AUDIENCE` says otherwise. */
@@ -37,6 +46,14 @@ export const MIN_SECRET_BYTES = 32;
  * (about 300 bytes plus 20 per grant), and it bounds the work an attacker can cause.
  */
 export const MAX_TOKEN_LENGTH = 8192;
+/** Longest token lifetime accepted unless `AUTH_MAX_TOKEN_LIFETIME_SECONDS` says otherwise. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = DEPLOYMENT_DEFAULTS.authMaxTokenLifetimeSeconds;
+/**
+ * How far past "now + maximum" `exp` may lie. The issuer stamps `exp` from its own clock,
+ * so a token minted for the full maximum by a host a moment ahead of ours would otherwise
+ * be refused; `exp - iat` needs no allowance, both being the issuer's clock.
+ */
+export const LIFETIME_CLOCK_SKEW_SECONDS = 60;
 /** Algorithms verified with the shared secret. */
 export const SECRET_ALGORITHMS = ['HS256'] as const;
 /** Algorithms verified with the issuer's JWKS. */
@@ -61,6 +78,7 @@ export type TokenProblem =
   | 'not_yet_valid'
   | 'audience'
   | 'issuer'
+  | 'lifetime_too_long'
   | 'claims';
 
 /**
@@ -94,6 +112,8 @@ export interface TokenVerifierOptions {
   readonly audience?: string | undefined;
   /** Required `iss` of JWKS tokens. @default not checked */
   readonly issuer?: string | undefined;
+  /** Longest lifetime a token may have, whole seconds. @default DEFAULT_MAX_TOKEN_LIFETIME_SECONDS */
+  readonly maxLifetimeSeconds?: number | undefined;
   /** ms since the epoch. @default Date.now */
   readonly clock?: (() => number) | undefined;
 }
@@ -102,16 +122,23 @@ export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
 
 /**
  * A verifier for the configured issuers.
+ * @throws RangeError when the secret is short or `maxLifetimeSeconds` is not a positive integer.
  * @throws TokenError (rejects) for every token that does not verify.
  * @throws AuthUnavailableError (rejects) when the JWKS cannot be fetched.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const audience = options.audience ?? DEFAULT_AUDIENCE;
   const clock = options.clock ?? Date.now;
+  const maxLifetimeSeconds = options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   const { secret, issuer } = options;
   const jwks = options.jwks === undefined ? undefined : guardJwks(options.jwks);
   if (secret !== undefined && secret.byteLength < MIN_SECRET_BYTES) {
     throw new RangeError(`the HS256 secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  if (!Number.isSafeInteger(maxLifetimeSeconds) || maxLifetimeSeconds < 1) {
+    throw new RangeError(
+      `maxLifetimeSeconds must be a positive whole number of seconds, got ${maxLifetimeSeconds}`,
+    );
   }
 
   return async (token) => {
@@ -124,10 +151,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch {
       throw new TokenError('malformed', 'token is not a JWT (header.payload.signature)');
     }
+    const now = clock();
     const common = {
       audience,
       requiredClaims: ['exp'],
-      currentDate: new Date(clock()),
+      currentDate: new Date(now),
     };
     let result: JWTVerifyResult;
     try {
@@ -146,8 +174,32 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       throw explain(error, audience, issuer);
     }
+    checkLifetime(result.payload, maxLifetimeSeconds, now);
     return verified(result.payload);
   };
+}
+
+/**
+ * Refuses a token that lives longer than the maximum. Run after the signature check, so
+ * only a token from a genuine issuer learns the limit. The message names the limit, not
+ * the token's claims.
+ */
+function checkLifetime(payload: JWTPayload, maxSeconds: number, nowMs: number): void {
+  // jose has checked that exp is a number, and iat too when present.
+  const exp = payload.exp as number;
+  const { iat } = payload;
+  if (typeof iat === 'number' && exp - iat > maxSeconds) {
+    throw new TokenError(
+      'lifetime_too_long',
+      `token lifetime (exp - iat) is longer than ${maxSeconds} seconds, the longest accepted`,
+    );
+  }
+  if (exp * 1000 - nowMs > (maxSeconds + LIFETIME_CLOCK_SKEW_SECONDS) * 1000) {
+    throw new TokenError(
+      'lifetime_too_long',
+      `token expires (exp) more than ${maxSeconds} seconds from now, the longest lifetime accepted`,
+    );
+  }
 }
 
 function verified(payload: JWTPayload): VerifiedToken {

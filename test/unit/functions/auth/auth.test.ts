@@ -663,6 +663,7 @@ describe('Function: readAuthConfig', () => {
       privatePrefixes: [],
       audience: 'sse-pubsub',
       cookieName: 'sse_token',
+      maxTokenLifetimeSeconds: 86_400,
     });
     expect(authorizerFromConfig(config)).toBeUndefined();
   });
@@ -675,6 +676,7 @@ describe('Function: readAuthConfig', () => {
       AUTH_ISSUER: 'https://issuer.example/',
       AUTH_AUDIENCE: 'my-app',
       AUTH_COOKIE_NAME: 'st',
+      AUTH_MAX_TOKEN_LIFETIME_SECONDS: ' 3600 ',
     });
     expect(config).toEqual({
       privatePrefixes: ['private/', 'user/'],
@@ -684,10 +686,11 @@ describe('Function: readAuthConfig', () => {
       issuer: 'https://issuer.example/',
       audience: 'my-app',
       cookieName: 'st',
+      maxTokenLifetimeSeconds: 3600,
     });
   });
 
-  it.each([
+  it.each<[Record<string, string>, string]>([
     [
       { AUTH_PRIVATE_PREFIXES: 'private/' },
       'AUTH_PRIVATE_PREFIXES is set, but nothing verifies tokens',
@@ -699,6 +702,10 @@ describe('Function: readAuthConfig', () => {
     [{ AUTH_JWKS_URL: 'ftp://x/jwks' }, 'AUTH_JWKS_URL must be an http(s) URL'],
     [{ AUTH_ISSUER: 'https://x/' }, 'AUTH_ISSUER is set without AUTH_JWKS_URL'],
     [{ AUTH_COOKIE_NAME: 'a b' }, 'AUTH_COOKIE_NAME must be a cookie name'],
+    ...['0', '-5', '1.5', '1h', '1e3'].map((value): [Record<string, string>, string] => [
+      { AUTH_MAX_TOKEN_LIFETIME_SECONDS: value },
+      `AUTH_MAX_TOKEN_LIFETIME_SECONDS must be a positive integer, got ${JSON.stringify(value)}`,
+    ]),
   ])('names the bad variable in %j', (env, message) => {
     expect(() => readAuthConfig(env)).toThrow(ConfigError);
     expect(() => readAuthConfig(env)).toThrow(message);
