@@ -105,26 +105,101 @@ function messageInputOf(params: ReadonlyMap<string, string>, prefix: string): Me
   };
 }
 
-/**
- * The form's pairs, first occurrence of a name wins (the SDK never repeats a name).
- * `+` is a space and `%XX` a UTF-8 byte, as in any form body; malformed escapes are
- * kept as text and invalid UTF-8 becomes U+FFFD (WHATWG form decoding).
- */
-export function formParams(body: string): Map<string, string> {
-  const params = new Map<string, string>();
-  for (const [key, value] of new URLSearchParams(body)) {
-    if (!params.has(key)) params.set(key, value);
+/** A form body's pairs, and which of them do not decode to UTF-8 text. */
+export interface FormParams {
+  /** First occurrence of a name wins (the SDK never repeats a name). */
+  readonly params: Map<string, string>;
+  /** Names (decoded leniently) whose name or value bytes are not UTF-8. */
+  readonly notUtf8: readonly string[];
+}
+
+const AMPERSAND = 0x26;
+const EQUALS = 0x3d;
+const PLUS = 0x2b;
+const PERCENT = 0x25;
+const SPACE = 0x20;
+
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenient = new TextDecoder('utf-8', { ignoreBOM: true });
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/** The bytes of one form component: `+` is a space, `%XX` a byte, anything else itself. */
+function formBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength);
+  let length = 0;
+  for (let i = 0; i < bytes.byteLength; i++) {
+    const byte = bytes[i] ?? 0;
+    const high = byte === PERCENT ? hexValue(bytes[i + 1]) : -1;
+    const low = high >= 0 ? hexValue(bytes[i + 2]) : -1;
+    if (low >= 0) {
+      out[length++] = high * 16 + low;
+      i += 2;
+    } else out[length++] = byte === PLUS ? SPACE : byte;
   }
-  return params;
+  return out.subarray(0, length);
+}
+
+function decode(bytes: Uint8Array): string | undefined {
+  try {
+    return strict.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Splits a form body as WHATWG form decoding does (malformed escapes are kept as text),
+ * but decodes each name and value strictly: WHATWG decoding would turn invalid UTF-8,
+ * raw or percent-escaped, into U+FFFD and so publish text the sender never wrote, where
+ * SNS refuses the request.
+ */
+export function formParams(body: string | Uint8Array): FormParams {
+  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+  const params = new Map<string, string>();
+  const notUtf8: string[] = [];
+  const seen = new Set<string>();
+  let start = 0;
+  while (start <= bytes.byteLength) {
+    let end = bytes.indexOf(AMPERSAND, start);
+    if (end < 0) end = bytes.byteLength;
+    const pair = bytes.subarray(start, end);
+    start = end + 1;
+    if (pair.byteLength === 0) continue;
+    const equals = pair.indexOf(EQUALS);
+    const rawName = formBytes(equals < 0 ? pair : pair.subarray(0, equals));
+    const rawValue = formBytes(equals < 0 ? new Uint8Array(0) : pair.subarray(equals + 1));
+    const strictName = decode(rawName);
+    const name = strictName ?? lenient.decode(rawName);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const value = decode(rawValue);
+    if (strictName === undefined || value === undefined) notUtf8.push(name);
+    else params.set(name, value);
+  }
+  return { params, notUtf8 };
 }
 
 const BATCH_ENTRIES = 'PublishBatchRequestEntries';
 
-/** Parses a query-protocol body into a typed `Publish` or `PublishBatch` request. */
-export function parseQueryRequest(body: string): ParseResult {
-  const params = formParams(body);
+/**
+ * Parses a query-protocol body (the raw bytes, or text) into a typed `Publish` or
+ * `PublishBatch` request.
+ */
+export function parseQueryRequest(body: string | Uint8Array): ParseResult {
+  const { params, notUtf8 } = formParams(body);
   const action = params.get('Action');
   if (action === undefined || action === '') return { ok: false, error: snsErrors.missingAction() };
+  if (action !== 'Publish' && action !== 'PublishBatch') {
+    return { ok: false, error: snsErrors.invalidAction(action) };
+  }
+  const [badName] = notUtf8;
+  if (badName !== undefined) return { ok: false, error: snsErrors.notUtf8(badName) };
   const version = params.get('Version');
   if (action === 'Publish') {
     return {
@@ -139,22 +214,19 @@ export function parseQueryRequest(body: string): ParseResult {
       },
     };
   }
-  if (action === 'PublishBatch') {
-    const members = indexed(params, `${BATCH_ENTRIES}.member.`);
-    const present = params.has(BATCH_ENTRIES) || members.length > 0;
-    const entries = members.map((member) => {
-      const memberParams = new Map(member);
-      return { id: memberParams.get('Id'), ...messageInputOf(memberParams, '') };
-    });
-    return {
-      ok: true,
-      request: {
-        action,
-        version,
-        topicArn: params.get('TopicArn'),
-        entries: present ? entries : undefined,
-      },
-    };
-  }
-  return { ok: false, error: snsErrors.invalidAction(action) };
+  const members = indexed(params, `${BATCH_ENTRIES}.member.`);
+  const present = params.has(BATCH_ENTRIES) || members.length > 0;
+  const entries = members.map((member) => {
+    const memberParams = new Map(member);
+    return { id: memberParams.get('Id'), ...messageInputOf(memberParams, '') };
+  });
+  return {
+    ok: true,
+    request: {
+      action,
+      version,
+      topicArn: params.get('TopicArn'),
+      entries: present ? entries : undefined,
+    },
+  };
 }

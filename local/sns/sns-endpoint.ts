@@ -4,6 +4,9 @@
  * `/sns/`). It parses the query-protocol form, applies SNS's own rules, stores accepted
  * messages durably in the outbox, answers with SNS's XML, and wakes the deliverer.
  *
+ * Requests without a SigV4 `Authorization` header are refused before their body is read
+ * (see `authorization.ts` for why); the signature itself is not checked.
+ *
  * It never throws and never leaves a request unanswered: bad input gets SNS's XML error
  * with a 4xx status, an internal failure (say, the outbox store is down) a 500
  * `InternalError`, which the SDK retries.
@@ -11,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Log } from '../../functions/core/log.js';
+import { checkAuthorization } from './authorization.js';
 import { deliveryGroup } from './deliverer.js';
 import { OutboxIds } from './outbox-ids.js';
 import type { OutboxMessage, OutboxStore } from './outbox-store.js';
@@ -63,7 +67,7 @@ const stderrLog: Log = {
   error: (message, fields) => console.error(`local SNS: ${message} ${JSON.stringify(fields)}`),
 };
 
-type Body = { readonly ok: true; readonly text: string } | { readonly ok: false };
+type Body = { readonly ok: true; readonly bytes: Uint8Array } | { readonly ok: false };
 
 /**
  * Reads the body up to `limit` bytes. A longer body is read to its end and thrown away
@@ -85,7 +89,8 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Body> {
       }
     }
   }
-  return size > limit ? { ok: false } : { ok: true, text: Buffer.concat(chunks).toString('utf8') };
+  // Bytes, not text: decoding here would hide invalid UTF-8 that SNS refuses.
+  return size > limit ? { ok: false } : { ok: true, bytes: Buffer.concat(chunks) };
 }
 
 /** Builds the `POST /sns` request listener. */
@@ -142,9 +147,14 @@ export function createSnsEndpoint(options: SnsEndpointOptions): SnsEndpoint {
       const [status, xml] = error(snsErrors.methodNotAllowed(req.method ?? ''));
       return [status, xml, { allow: 'POST' }];
     }
+    const unauthenticated = checkAuthorization(req.headers.authorization);
+    if (unauthenticated !== undefined) {
+      req.resume();
+      return error(unauthenticated);
+    }
     const body = await readBody(req, maxBodyBytes);
     if (!body.ok) return error(snsErrors.requestTooLarge(maxBodyBytes));
-    const parsed = parseQueryRequest(body.text);
+    const parsed = parseQueryRequest(body.bytes);
     if (!parsed.ok) return error(parsed.error);
     const { request } = parsed;
     const timestamp = new Date(now()).toISOString();

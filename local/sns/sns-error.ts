@@ -7,6 +7,9 @@
  * `InvalidParameterValueException`, `NotFound` → `NotFoundException`, …); a code SNS's
  * model does not list (`InvalidAction`, `MissingAction`, `ValidationError`) becomes an
  * `SNSServiceException` whose `name` is the code itself.
+ *
+ * Where SNS's exact wording is not known (marked so below), the text follows the style
+ * of the messages that are.
  */
 
 export type SnsFaultType = 'Sender' | 'Receiver';
@@ -32,6 +35,24 @@ export const snsErrors = {
     sender('InvalidParameter', `Invalid parameter: ${detail}`),
   /** `InvalidParameterValueException` (message attribute problems). */
   parameterValueInvalid: (message: string): SnsError => sender('ParameterValueInvalid', message),
+  /** A parameter whose bytes are not UTF-8 (wording not SNS's own, which is not known). */
+  notUtf8: (parameter: string): SnsError =>
+    sender(
+      'InvalidParameter',
+      `Invalid parameter: ${parameter} Reason: the value is not valid UTF-8`,
+    ),
+  /** No `Authorization` header (nor a presigned query): AWS's 403 for unsigned requests. */
+  missingAuthenticationToken: (): SnsError =>
+    sender('MissingAuthenticationToken', 'Request is missing Authentication Token', 403),
+  /**
+   * An `Authorization` header that is not a SigV4 one. AWS lists `IncompleteSignature`
+   * with status 400 among its common errors; the wording follows the SigV4 parser's.
+   */
+  incompleteSignature: (missing: readonly string[], header: string): SnsError =>
+    sender(
+      'IncompleteSignature',
+      `${missing.map((part) => `Authorization header requires '${part}' parameter.`).join(' ')} Authorization=${header}`,
+    ),
   /** Smithy-style model validation: a required member is absent. */
   validation: (path: string): SnsError =>
     sender(

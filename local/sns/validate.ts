@@ -21,6 +21,8 @@ export const SNS_API_VERSION = '2010-03-31';
 export const MAX_MESSAGE_BYTES = 262_144;
 /** Entries per `PublishBatch` request. */
 export const MAX_BATCH_ENTRIES = 10;
+/** Message attributes per message (per `Publish`, and per `PublishBatch` entry). */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
 
 /** An attribute as SNS writes it into the notification envelope. */
 export interface EnvelopeAttribute {
@@ -90,6 +92,57 @@ const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 const FIFO_ID = /^[\x21-\x7e]{1,128}$/;
 /** Subjects: 1–100 printable ASCII characters, no line breaks. */
 const SUBJECT = /^[\x20-\x7e]{1,100}$/;
+/** What a `Number` attribute may hold: a decimal, optionally signed, optionally with exponent. */
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** AWS keeps these prefixes, in any casing, for its own attributes. */
+const RESERVED_NAME = /^(?:aws|amazon)\./i;
+/**
+ * The reserved names SNS itself defines and accepts on `Publish` (SMS and mobile push
+ * settings such as `AWS.SNS.SMS.SMSType`), so a backend that sets them is not refused
+ * locally when AWS would take the message.
+ */
+const SNS_OWN_NAME = /^AWS\.(?:SNS\.|MM\.SMS\.)/;
+
+function checkReservedName(name: string): SnsError | undefined {
+  if (!RESERVED_NAME.test(name) || SNS_OWN_NAME.test(name)) return undefined;
+  // SNS's exact wording for this refusal is not known; this follows its other name errors.
+  return snsErrors.parameterValueInvalid(
+    `Invalid message attribute name '${name}' was found. ` +
+      "Message attribute names can not start with the reserved prefixes 'AWS.' or 'Amazon.'.",
+  );
+}
+
+/** `String.Array`: a JSON array whose items are strings, numbers, booleans or null. */
+function isAttributeArray(text: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  return (
+    Array.isArray(parsed) &&
+    parsed.every(
+      (item: unknown) => item === null || ['string', 'number', 'boolean'].includes(typeof item),
+    )
+  );
+}
+
+function checkAttributeValue(name: string, dataType: string, value: string): SnsError | undefined {
+  if (dataType.startsWith('Number') && !NUMBER.test(value)) {
+    return snsErrors.parameterValueInvalid(
+      `Could not cast message attribute '${name}' value to number.`,
+    );
+  }
+  if (dataType === 'String.Array' && !isAttributeArray(value)) {
+    // SNS's exact wording for this refusal is not known; this follows its other value errors.
+    return snsErrors.parameterValueInvalid(
+      `The message attribute '${name}' with type 'String.Array' must be a JSON array ` +
+        'of strings, numbers, booleans or null.',
+    );
+  }
+  return undefined;
+}
 
 function checkAttributeName(name: string): SnsError | undefined {
   if (bytes(name) >= 256) {
@@ -129,12 +182,19 @@ export function checkAttributes(
   inputs: readonly MessageAttributeInput[],
   path: string,
 ): Checked<{ attributes: Record<string, EnvelopeAttribute>; size: number }> {
+  if (inputs.length > MAX_MESSAGE_ATTRIBUTES) {
+    return fail(
+      snsErrors.parameterValueInvalid(
+        `Number of message attributes [${inputs.length}] exceeds the allowed maximum [${MAX_MESSAGE_ATTRIBUTES}].`,
+      ),
+    );
+  }
   const attributes: Record<string, EnvelopeAttribute> = {};
   let size = 0;
   for (const [index, input] of inputs.entries()) {
     const { name, dataType } = input;
     if (name === undefined) return fail(snsErrors.validation(`${path}.${index + 1}.member.key`));
-    const badName = checkAttributeName(name);
+    const badName = checkAttributeName(name) ?? checkReservedName(name);
     if (badName !== undefined) return fail(badName);
     if (Object.hasOwn(attributes, name)) {
       return fail(
@@ -183,6 +243,9 @@ export function checkAttributes(
       const decoded = Buffer.from(field, 'base64');
       value = decoded.toString('base64');
       valueBytes = decoded.byteLength;
+    } else {
+      const badValue = checkAttributeValue(name, dataType, field);
+      if (badValue !== undefined) return fail(badValue);
     }
     size += bytes(name) + bytes(dataType) + valueBytes;
     attributes[name] = { Type: dataType, Value: value };
@@ -287,11 +350,16 @@ export function validatePublish(
 ): Checked<AcceptedMessage> {
   const badVersion = checkVersion(request.version, 'Publish');
   if (badVersion !== undefined) return fail(badVersion);
-  if (
-    request.phoneNumber !== undefined &&
-    request.topicArn === undefined &&
-    request.targetArn === undefined
-  ) {
+  const targets = [request.topicArn, request.targetArn, request.phoneNumber];
+  if (targets.filter((target) => target !== undefined).length > 1) {
+    // SNS's exact wording for this refusal is not known; this follows its `Reason:` style.
+    return fail(
+      snsErrors.invalidParameter(
+        'TopicArn or TargetArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be given',
+      ),
+    );
+  }
+  if (request.phoneNumber !== undefined) {
     return fail(
       snsErrors.invalidParameter(
         'PhoneNumber Reason: the local SNS endpoint publishes only to its topic',

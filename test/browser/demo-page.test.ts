@@ -199,8 +199,11 @@ describe('Page: demo', () => {
     const page = await openDemo(channel);
     const result = page.locator(sel('publish-result'));
     const snsRequests: string[] = [];
+    const snsAuthorizations: (string | undefined)[] = [];
     page.on('request', (request) => {
-      if (request.url().includes('/sns')) snsRequests.push(request.postData() ?? '');
+      if (!request.url().includes('/sns')) return;
+      snsRequests.push(request.postData() ?? '');
+      void request.allHeaders().then((headers) => snsAuthorizations.push(headers.authorization));
     });
 
     // A reserved name would be accepted by SNS and dead-lettered: the page says so first.
@@ -222,6 +225,10 @@ describe('Page: demo', () => {
     expect(await result.getAttribute('data-status')).toBe('error');
     expect(snsRequests).toHaveLength(1);
     expect(new URLSearchParams(snsRequests[0]).get('Action')).toBe('Publish');
+    // /sns refuses requests without a SigV4 Authorization header: the page sends one.
+    await expect
+      .poll(() => snsAuthorizations)
+      .toEqual([expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=[^,]+, SignedHeaders=/)]);
     await page.unroute('**/sns');
 
     await publishFromPage(page, 'accepted after all');

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSnsEnvelope } from '../../../../functions/writer/sns-envelope.js';
+import { checkAuthorization } from '../../../../local/sns/authorization.js';
 import {
   type MessageAttributeInput,
   type PublishBatchRequest,
@@ -143,6 +144,8 @@ describe('Function: parseQueryRequest (bodies sent by the real @aws-sdk/client-s
     expect(request?.method).toBe('POST');
     expect(request?.url).toBe('/sns/');
     expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(request?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=x\//);
+    expect(checkAuthorization(request?.headers.authorization)).toBeUndefined();
     expect(request?.body).toBe(
       'Action=Publish&Version=2010-03-31&Message=hello' +
         '&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3Asse-pubsub-local' +
@@ -252,6 +255,70 @@ describe('Function: parseQueryRequest (bodies sent by the real @aws-sdk/client-s
     expect(parsed.ok && parsed.request.action === 'Publish' && parsed.request.message).toBe(
       'a b+c%zz',
     );
+  });
+
+  it('decodes percent-escaped and raw UTF-8 as text', () => {
+    const escaped = parseQueryRequest('Action=Publish&TopicArn=t&Message=%E2%82%AC%F0%9F%98%80');
+    expect(escaped.ok && escaped.request.action === 'Publish' && escaped.request.message).toBe(
+      '€😀',
+    );
+    const raw = parseQueryRequest(
+      Buffer.concat([Buffer.from('Action=Publish&TopicArn=t&Message='), Buffer.from('€', 'utf8')]),
+    );
+    expect(raw.ok && raw.request.action === 'Publish' && raw.request.message).toBe('€');
+  });
+
+  it.each([
+    ['a byte that never starts a character', 'Message=a%FFb'],
+    ['a truncated sequence', 'Message=%E2%82'],
+    ['an encoded surrogate', 'Message=%ED%A0%80'],
+    ['an overlong encoding', 'Message=%C0%AF'],
+  ])('refuses invalid UTF-8 instead of publishing U+FFFD: %s', (_, field) => {
+    expect(parseQueryRequest(`Action=Publish&TopicArn=t&${field}`)).toEqual({
+      ok: false,
+      error: {
+        status: 400,
+        type: 'Sender',
+        code: 'InvalidParameter',
+        message: 'Invalid parameter: Message Reason: the value is not valid UTF-8',
+      },
+    });
+  });
+
+  it('refuses invalid UTF-8 sent as raw bytes, and in a batch entry or attribute', () => {
+    const raw = Buffer.concat([
+      Buffer.from('Action=Publish&TopicArn=t&Message='),
+      Buffer.from([0x61, 0xff, 0x62]),
+    ]);
+    expect(parseQueryRequest(raw)).toMatchObject({
+      ok: false,
+      error: { code: 'InvalidParameter', message: expect.stringContaining('Message Reason:') },
+    });
+    const entry = 'PublishBatchRequestEntries.member.2';
+    expect(
+      parseQueryRequest(
+        `Action=PublishBatch&TopicArn=t&${entry.replace('2', '1')}.Id=a&${entry.replace('2', '1')}.Message=ok` +
+          `&${entry}.Id=b&${entry}.Message=%FE`,
+      ),
+    ).toMatchObject({
+      ok: false,
+      error: {
+        code: 'InvalidParameter',
+        message: `Invalid parameter: ${entry}.Message Reason: the value is not valid UTF-8`,
+      },
+    });
+    expect(
+      parseQueryRequest(
+        'Action=Publish&TopicArn=t&Message=m&MessageAttributes.entry.1.Name=channel' +
+          '&MessageAttributes.entry.1.Value.DataType=String&MessageAttributes.entry.1.Value.StringValue=%80',
+      ),
+    ).toMatchObject({
+      ok: false,
+      error: {
+        message:
+          'Invalid parameter: MessageAttributes.entry.1.Value.StringValue Reason: the value is not valid UTF-8',
+      },
+    });
   });
 
   it('refuses a missing Action and an unknown one', () => {
@@ -569,10 +636,104 @@ describe('Function: validatePublish', () => {
       'ParameterValueInvalid',
       "Message attribute name can not have successive '.' character.",
     ],
+    [
+      'a Number attribute that is not a number',
+      { messageAttributes: [attribute('price', 'Number', 'ten')] },
+      'ParameterValueInvalid',
+      "Could not cast message attribute 'price' value to number.",
+    ],
+    [
+      'a labelled Number attribute that is not a number',
+      { messageAttributes: [attribute('n', 'Number.int', '1,5')] },
+      'ParameterValueInvalid',
+      "Could not cast message attribute 'n' value to number.",
+    ],
+    [
+      'a Number attribute of NaN',
+      { messageAttributes: [attribute('n', 'Number', 'NaN')] },
+      'ParameterValueInvalid',
+      "Could not cast message attribute 'n' value to number.",
+    ],
+    [
+      'eleven attributes',
+      {
+        messageAttributes: Array.from({ length: 11 }, (_, i) => attribute(`a${i}`, 'String', 'v')),
+      },
+      'ParameterValueInvalid',
+      'Number of message attributes [11] exceeds the allowed maximum [10].',
+    ],
+    [
+      'an attribute name with the reserved prefix AWS.',
+      { messageAttributes: [attribute('AWS.trace', 'String', 'c')] },
+      'ParameterValueInvalid',
+      "Invalid message attribute name 'AWS.trace' was found. Message attribute names can not start with the reserved prefixes 'AWS.' or 'Amazon.'.",
+    ],
+    [
+      'an attribute name with the reserved prefix amazon., in any casing',
+      { messageAttributes: [attribute('aMaZoN.x', 'String', 'c')] },
+      'ParameterValueInvalid',
+      "Invalid message attribute name 'aMaZoN.x' was found. Message attribute names can not start with the reserved prefixes 'AWS.' or 'Amazon.'.",
+    ],
+    [
+      'a String.Array attribute that is not JSON',
+      { messageAttributes: [attribute('tags', 'String.Array', '[a, b]')] },
+      'ParameterValueInvalid',
+      "The message attribute 'tags' with type 'String.Array' must be a JSON array of strings, numbers, booleans or null.",
+    ],
+    [
+      'a String.Array attribute that is JSON but not an array',
+      { messageAttributes: [attribute('tags', 'String.Array', '"a"')] },
+      'ParameterValueInvalid',
+      "The message attribute 'tags' with type 'String.Array' must be a JSON array of strings, numbers, booleans or null.",
+    ],
+    [
+      'a String.Array attribute holding an object',
+      { messageAttributes: [attribute('tags', 'String.Array', '["a", {"b": 1}]')] },
+      'ParameterValueInvalid',
+      "The message attribute 'tags' with type 'String.Array' must be a JSON array of strings, numbers, booleans or null.",
+    ],
+    [
+      'both TopicArn and TargetArn',
+      { targetArn: TOPIC },
+      'InvalidParameter',
+      'Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be given',
+    ],
+    [
+      'both TopicArn and PhoneNumber',
+      { phoneNumber: '+15555550100' },
+      'InvalidParameter',
+      'Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be given',
+    ],
   ] as const)('refuses %s with %s', (_, over, code, message) => {
     expect(validatePublish(base(over), topic)).toMatchObject({
       ok: false,
       error: { code, message },
+    });
+  });
+
+  it('accepts what SNS accepts: numbers in any decimal form, JSON arrays, ten attributes, its own AWS.SNS. names', () => {
+    const accepted = (messageAttributes: MessageAttributeInput[]) =>
+      validatePublish(base({ messageAttributes }), topic);
+    for (const value of ['10', '-1.5', '+.5', '1.', '6.02E+23', '1e-7']) {
+      expect(accepted([attribute('n', 'Number', value)])).toMatchObject({ ok: true });
+    }
+    for (const value of ['[]', '["a", 1, -2.5, true, false, null]']) {
+      expect(accepted([attribute('a', 'String.Array', value)])).toMatchObject({ ok: true });
+    }
+    // Only String.Array is read as JSON; other String labels are plain text.
+    expect(accepted([attribute('s', 'String.json', '[not json')])).toMatchObject({ ok: true });
+    expect(
+      accepted(Array.from({ length: 10 }, (_, i) => attribute(`a${i}`, 'String', 'v'))),
+    ).toMatchObject({ ok: true });
+    expect(
+      accepted([
+        attribute('AWS.SNS.SMS.SMSType', 'String', 'Transactional'),
+        attribute('AWS.MM.SMS.OriginationNumber', 'String', '+15555550100'),
+        attribute('awsome.name', 'String', 'not reserved: no dot after aws'),
+      ]),
+    ).toMatchObject({ ok: true });
+    expect(validatePublish(base({ topicArn: undefined, targetArn: TOPIC }), topic)).toMatchObject({
+      ok: true,
     });
   });
 
@@ -638,6 +799,12 @@ describe('Function: validatePublishBatch', () => {
       topic,
     );
   const ids = (n: number) => Array.from({ length: n }, (_, i) => entry(`e${i}`));
+  const attr = (name: string, dataType: string): MessageAttributeInput => ({
+    name,
+    dataType,
+    stringValue: 'v',
+    binaryValue: undefined,
+  });
 
   it('accepts up to ten entries', () => {
     const result = batch(ids(10));
@@ -661,6 +828,18 @@ describe('Function: validatePublishBatch', () => {
     ],
   ] as const)('refuses %s with %s', (_, entries, code) => {
     expect(batch(entries)).toMatchObject({ ok: false, error: { code } });
+  });
+
+  it.each([
+    ['a Number attribute that is not a number', [{ ...attr('n', 'Number'), stringValue: 'x' }]],
+    ['eleven attributes', Array.from({ length: 11 }, (_, i) => attr(`a${i}`, 'String'))],
+    ['a reserved attribute name', [attr('Amazon.x', 'String')]],
+    ['a String.Array that is not a JSON array', [attr('a', 'String.Array')]],
+  ])('refuses, for the whole batch, an entry with %s', (_, messageAttributes) => {
+    expect(batch([entry('a'), { ...entry('b'), messageAttributes }])).toMatchObject({
+      ok: false,
+      error: { code: 'ParameterValueInvalid', status: 400 },
+    });
   });
 
   it('refuses an unknown topic with NotFound, and a missing one as a validation error', () => {

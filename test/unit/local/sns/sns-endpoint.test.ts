@@ -22,6 +22,7 @@ import { type Deliver, Deliverer, type DeliveryRecord } from '../../../../local/
 import { type LocalSns, startLocalSns } from '../../../../local/sns/local-sns.js';
 import { MemoryOutbox, OutboxTable } from '../../../../local/sns/outbox-store.js';
 import { createSnsEndpoint, type SnsEndpoint } from '../../../../local/sns/sns-endpoint.js';
+import { escapeXml } from '../../../../local/sns/xml.js';
 import { createPublisher } from '../../../../publisher/index.js';
 import { localDynamoClient } from '../../../support/dynamodb.js';
 
@@ -488,6 +489,71 @@ describe('Function: createSnsEndpoint (real SNSClient, outbox on DynamoDB Local,
         404,
       ],
       [
+        'a Number attribute that is not a number',
+        () =>
+          publish({
+            MessageAttributes: { ...attrs('c'), price: { DataType: 'Number', StringValue: 'ten' } },
+          }),
+        'InvalidParameterValueException',
+        "Could not cast message attribute 'price' value to number.",
+        400,
+      ],
+      [
+        'eleven message attributes',
+        () =>
+          publish({
+            MessageAttributes: attrs(
+              'c',
+              Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`a${i}`, 'v'])),
+            ),
+          }),
+        'InvalidParameterValueException',
+        'Number of message attributes [11] exceeds the allowed maximum [10].',
+        400,
+      ],
+      [
+        'an attribute name with a reserved prefix',
+        () => publish({ MessageAttributes: attrs('c', { 'aws.trace': 't' }) }),
+        'InvalidParameterValueException',
+        "Invalid message attribute name 'aws.trace' was found. Message attribute names can not start with the reserved prefixes 'AWS.' or 'Amazon.'.",
+        400,
+      ],
+      [
+        'a String.Array attribute that is not a JSON array',
+        () =>
+          publish({
+            MessageAttributes: {
+              ...attrs('c'),
+              tags: { DataType: 'String.Array', StringValue: 'a,b' },
+            },
+          }),
+        'InvalidParameterValueException',
+        "The message attribute 'tags' with type 'String.Array' must be a JSON array of strings, numbers, booleans or null.",
+        400,
+      ],
+      [
+        'both TopicArn and TargetArn',
+        () => publish({ TargetArn: TOPIC, MessageAttributes: attrs('c') }),
+        'InvalidParameterException',
+        'Invalid parameter: TopicArn or TargetArn Reason: Only one of TopicArn, TargetArn or PhoneNumber may be given',
+        400,
+      ],
+      [
+        'a batch with an entry whose Number attribute is not a number',
+        () =>
+          batch([
+            ...entries(1),
+            {
+              Id: 'bad',
+              Message: 'm',
+              MessageAttributes: { ...attrs('c'), n: { DataType: 'Number', StringValue: '1..2' } },
+            },
+          ]),
+        'InvalidParameterValueException',
+        "Could not cast message attribute 'n' value to number.",
+        400,
+      ],
+      [
         'an action it does not serve',
         () => client.send(new ListTopicsCommand({})),
         'InvalidAction',
@@ -574,11 +640,20 @@ describe('Function: createSnsEndpoint (HTTP edges)', () => {
     return { base, outbox, errors };
   }
 
-  const form = (body: string) => ({
+  /** What curl --aws-sigv4 or the SDK send; the endpoint checks the shape, not the signature. */
+  const SIGV4 =
+    'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/sns/aws4_request, ' +
+    'SignedHeaders=content-type;host;x-amz-date, Signature=0000000000000000';
+  const form = (body: string | Uint8Array, authorization: string | null = SIGV4) => ({
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(authorization !== null && { authorization }),
+    },
     body,
   });
+  const publishBody = (message: string) =>
+    `Action=Publish&TopicArn=${encodeURIComponent(TOPIC)}&Message=${message}`;
 
   it('answers another method with 405 and SNS’s XML error shape', async () => {
     const { base } = await endpoint();
@@ -610,6 +685,78 @@ describe('Function: createSnsEndpoint (HTTP edges)', () => {
     expect(outbox.size).toBe(0);
     const small = `Action=Publish&TopicArn=${encodeURIComponent(TOPIC)}&Message=ok`;
     expect((await fetch(`${base}/sns`, form(small))).status).toBe(200);
+  });
+
+  it('refuses a request without an Authorization header with 403 MissingAuthenticationToken, storing nothing', async () => {
+    const { base, outbox } = await endpoint({ maxBodyBytes: 1024 });
+    // What a hidden cross-site HTML form can send: a form body and no Authorization.
+    const response = await fetch(`${base}/sns`, form(publishBody('x'), null));
+    expect(response.status).toBe(403);
+    const text = await response.text();
+    expect(text).toContain('<Type>Sender</Type><Code>MissingAuthenticationToken</Code>');
+    expect(text).toContain('<Message>Request is missing Authentication Token</Message>');
+    // Refused before the body is read: no 413 for an unsigned oversized body either.
+    expect((await fetch(`${base}/sns`, form(publishBody('x'.repeat(5000)), null))).status).toBe(
+      403,
+    );
+    expect(outbox.size).toBe(0);
+    expect((await fetch(`${base}/sns`, form(publishBody('x')))).status).toBe(200);
+    expect(outbox.size).toBe(1);
+  });
+
+  it.each([
+    [
+      'another scheme',
+      'Bearer abc',
+      "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=Bearer abc",
+    ],
+    [
+      'a SigV4 header without SignedHeaders and Signature',
+      'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/sns/aws4_request',
+      "Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization=AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/sns/aws4_request",
+    ],
+  ])(
+    'refuses an Authorization header of %s with IncompleteSignature',
+    async (_, header, message) => {
+      const { base, outbox } = await endpoint();
+      const response = await fetch(`${base}/sns`, form(publishBody('x'), header));
+      expect(response.status).toBe(400);
+      const text = await response.text();
+      expect(text).toContain('<Code>IncompleteSignature</Code>');
+      expect(text).toContain(`<Message>${escapeXml(message)}</Message>`);
+      expect(outbox.size).toBe(0);
+    },
+  );
+
+  it('grants no CORS preflight, so a cross-origin page cannot add the header', async () => {
+    const { base } = await endpoint();
+    const response = await fetch(`${base}/sns`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://attacker.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization',
+      },
+    });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+    expect(response.headers.get('access-control-allow-headers')).toBeNull();
+  });
+
+  it('refuses a Message that is not UTF-8, escaped or raw, instead of storing U+FFFD', async () => {
+    const { base, outbox } = await endpoint();
+    const escaped = await fetch(`${base}/sns`, form(publishBody('caf%E9')));
+    expect(escaped.status).toBe(400);
+    const text = await escaped.text();
+    expect(text).toContain('<Code>InvalidParameter</Code>');
+    expect(text).toContain(
+      '<Message>Invalid parameter: Message Reason: the value is not valid UTF-8</Message>',
+    );
+    const raw = Buffer.concat([Buffer.from(publishBody('caf')), Buffer.from([0xe9])]);
+    expect((await fetch(`${base}/sns`, form(raw))).status).toBe(400);
+    expect(outbox.size).toBe(0);
+    expect((await fetch(`${base}/sns`, form(publishBody('caf%C3%A9')))).status).toBe(200);
+    expect(outbox.size).toBe(1);
   });
 
   it('answers garbage with MissingAction', async () => {
