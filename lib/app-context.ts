@@ -28,9 +28,15 @@ export const CONTEXT_KEYS = {
   removalPolicy: 'ssePubSub:removalPolicy',
   /** Email addresses told about alarms. */
   alarmEmails: 'ssePubSub:alarmEmails',
+  /** ARN of an existing SNS topic the alarms notify, instead of addresses. */
+  alarmTopicArn: 'ssePubSub:alarmTopicArn',
+  /** The most concurrent streams: the stream function's reserved concurrency. */
+  maxStreams: 'ssePubSub:maxStreams',
+  /** The writer's reserved concurrency (and its queue event source's maxConcurrency). */
+  writerReservedConcurrency: 'ssePubSub:writerReservedConcurrency',
 } as const;
 
-type StackSettings = Pick<SsePubSubStackProps, 'pubSub' | 'alarmEmails'>;
+type StackSettings = Pick<SsePubSubStackProps, 'pubSub' | 'alarmEmails' | 'alarmTopicArn'>;
 
 /** The stack props that the context sets; everything unset keeps its default. */
 export function stackPropsFromContext(node: Node): StackSettings {
@@ -77,10 +83,27 @@ export function stackPropsFromContext(node: Node): StackSettings {
     pubSub.removalPolicy = lower === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
   }
 
+  // Ranges are the construct's to check; here only that the value is a count.
+  const maxStreams = countValue(CONTEXT_KEYS.maxStreams, read(CONTEXT_KEYS.maxStreams));
+  if (maxStreams !== undefined) pubSub.maxStreams = maxStreams;
+  const writerConcurrency = countValue(
+    CONTEXT_KEYS.writerReservedConcurrency,
+    read(CONTEXT_KEYS.writerReservedConcurrency),
+  );
+  if (writerConcurrency !== undefined) pubSub.writerReservedConcurrency = writerConcurrency;
+
   const emails = listValue(CONTEXT_KEYS.alarmEmails, read(CONTEXT_KEYS.alarmEmails));
+  const topicArn = stringValue(CONTEXT_KEYS.alarmTopicArn, read(CONTEXT_KEYS.alarmTopicArn));
+  if (
+    topicArn !== undefined &&
+    !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$/.test(topicArn)
+  ) {
+    throw contextError(CONTEXT_KEYS.alarmTopicArn, 'the ARN of a standard SNS topic', topicArn);
+  }
   return {
     ...(Object.keys(pubSub).length > 0 && { pubSub }),
     ...(emails !== undefined && { alarmEmails: emails }),
+    ...(topicArn !== undefined && { alarmTopicArn: topicArn }),
   };
 }
 
@@ -94,6 +117,13 @@ function stringValue(key: string, value: unknown): string | undefined {
   if (typeof value !== 'string') throw contextError(key, 'a string', value);
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
+}
+
+function countValue(key: string, value: unknown): number | undefined {
+  const text = stringValue(key, value);
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(text)) throw contextError(key, 'a positive whole number', value);
+  return Number(text);
 }
 
 function booleanValue(key: string, value: unknown): boolean | undefined {

@@ -27,6 +27,18 @@ export const ALARM_PERIOD = Duration.minutes(5);
 export const QUEUE_AGE_THRESHOLD = Duration.minutes(5);
 
 /**
+ * The `streamConcurrency` alarm fires when concurrent streams reach this share of
+ * `maxStreams`. 80 % is a choice: room to raise `maxStreams` (or see why streams pile up)
+ * before subscribers are turned away.
+ */
+export const STREAM_CONCURRENCY_ALARM_RATIO = 0.8;
+
+/** The `streamConcurrency` alarm's threshold for `maxStreams`: at least one stream. */
+export function streamConcurrencyThreshold(maxStreams: number): number {
+  return Math.max(1, Math.ceil(maxStreams * STREAM_CONCURRENCY_ALARM_RATIO));
+}
+
+/**
  * The alarms of one {@link SsePubSub}. Each fires on the first 5-minute period that
  * breaches it and treats missing data as fine (a quiet system publishes no metrics).
  */
@@ -47,15 +59,25 @@ export interface SsePubSubAlarms {
   readonly queueAge: cloudwatch.Alarm;
   /** Writer invocations failed as a whole (`Errors` sum > 0); their batch is retried. */
   readonly writerErrors: cloudwatch.Alarm;
-  /** Writer invocations were throttled (`Throttles` sum > 0): concurrency is exhausted. */
+  /**
+   * Writer invocations were throttled (`Throttles` sum > 0): more ran at once than
+   * `writerReservedConcurrency` allows. The event source stops at that number, so this
+   * points at invocations from outside the queue.
+   */
   readonly writerThrottles: cloudwatch.Alarm;
   /** Stream or poll invocations failed (`Errors` sum > 0), including timeouts. */
   readonly streamErrors: cloudwatch.Alarm;
   /**
-   * Subscribers were turned away (`Throttles` sum > 0): the account's or the function's
-   * concurrency is exhausted. Every open stream holds one execution environment.
+   * Subscribers were turned away (`Throttles` sum > 0): `maxStreams` streams were open.
+   * Every open stream holds one execution environment.
    */
   readonly streamThrottles: cloudwatch.Alarm;
+  /**
+   * Concurrent streams neared the maximum (`ConcurrentExecutions` maximum of the stream
+   * function ≥ 80 % of `maxStreams`, rounded up): raise `maxStreams` before subscribers
+   * are throttled, or find out why so many streams are open.
+   */
+  readonly streamConcurrency: cloudwatch.Alarm;
   /**
    * DynamoDB throttled reads or writes on the event log (`ReadThrottleEvents` +
    * `WriteThrottleEvents` sum > 0): a hot channel is past one partition's limits
@@ -70,6 +92,8 @@ export interface SsePubSubMonitoringProps {
   readonly deadLetterQueue: sqs.IQueue;
   readonly writer: lambda.IFunction;
   readonly streamFunction: lambda.IFunction;
+  /** The stream function's reserved concurrency, which `streamConcurrency` measures against. */
+  readonly maxStreams: number;
   /**
    * Gets a notification when an alarm fires and when it recovers.
    *
@@ -85,7 +109,7 @@ export class SsePubSubMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: SsePubSubMonitoringProps) {
     super(scope, id);
-    const { table, queue, deadLetterQueue, writer, streamFunction } = props;
+    const { table, queue, deadLetterQueue, writer, streamFunction, maxStreams } = props;
     const sum = { period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM };
     const maximum = { period: ALARM_PERIOD, statistic: cloudwatch.Stats.MAXIMUM };
 
@@ -150,8 +174,9 @@ export class SsePubSubMonitoring extends Construct {
       writerThrottles: alarm(
         'WriterThrottles',
         writer.metricThrottles(sum),
-        'SSE pub/sub: writer invocations were throttled; appends are delayed. Check the ' +
-          "account's Lambda concurrency.",
+        'SSE pub/sub: writer invocations were throttled past writerReservedConcurrency; ' +
+          'appends are delayed. The queue event source stops at that number: look for other ' +
+          'callers of the writer.',
       ),
       streamErrors: alarm(
         'StreamErrors',
@@ -161,9 +186,22 @@ export class SsePubSubMonitoring extends Construct {
       streamThrottles: alarm(
         'StreamThrottles',
         streamFunction.metricThrottles(sum),
-        'SSE pub/sub: subscribers were turned away because Lambda concurrency is exhausted ' +
-          '(each open stream holds one execution environment). Raise the concurrency quota.',
+        `SSE pub/sub: subscribers were turned away: ${maxStreams} streams (maxStreams, each ` +
+          'open stream one concurrent execution) were open. Raise maxStreams, within the ' +
+          "account's unreserved concurrency.",
       ),
+      streamConcurrency: streamFunction
+        .metric('ConcurrentExecutions', maximum)
+        .createAlarm(this, 'StreamConcurrency', {
+          alarmDescription:
+            `SSE pub/sub: concurrent streams reached ${Math.round(STREAM_CONCURRENCY_ALARM_RATIO * 100)} % ` +
+            `of maxStreams (${maxStreams}); beyond it subscribers are throttled. Raise maxStreams, ` +
+            'or find out why so many streams stay open.',
+          threshold: streamConcurrencyThreshold(maxStreams),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
       tableThrottles: alarm(
         'TableThrottles',
         tableThrottles,
@@ -229,15 +267,19 @@ export class SsePubSubMonitoring extends Construct {
       ),
     );
     this.dashboard.addWidgets(
-      graph(
-        'Streams: invocations and concurrency',
-        [
+      new cloudwatch.GraphWidget({
+        title: 'Streams: invocations and concurrency',
+        left: [
           streamFunction.metricInvocations({ ...sum, label: 'Invocations' }),
           streamFunction.metricErrors({ ...sum, label: 'Errors' }),
           streamFunction.metricThrottles({ ...sum, label: 'Throttles' }),
         ],
-        [lambdaMetric(streamFunction, 'ConcurrentExecutions', cloudwatch.Stats.MAXIMUM)],
-      ),
+        right: [lambdaMetric(streamFunction, 'ConcurrentExecutions', cloudwatch.Stats.MAXIMUM)],
+        // The line concurrency cannot cross: beyond it subscribers are throttled.
+        rightAnnotations: [{ value: maxStreams, label: 'maxStreams' }],
+        width: 8,
+        height: 6,
+      }),
       graph('Streams: duration (ms)', [
         lambdaMetric(streamFunction, 'Duration', cloudwatch.Stats.AVERAGE),
         lambdaMetric(streamFunction, 'Duration', 'p99'),

@@ -20,6 +20,28 @@ export const DEFAULT_MAX_RECEIVE_COUNT = DEPLOYMENT_DEFAULTS.maxReceiveCount;
 /** The longest SQS keeps a message: time for a human to inspect and redrive. */
 export const DEAD_LETTER_RETENTION = Duration.days(14);
 
+/**
+ * Concurrency reserved for the writer, and the most writer invocations the queue's event
+ * source starts at once (its `maxConcurrency`, set to the same number so that the poller
+ * never hands a batch to a throttled function: a throttled batch goes back to the queue
+ * and counts toward `maxReceiveCount`). 5 is a choice, not a measured need: it takes little
+ * from the account's unreserved pool, and the `queueAge` alarm says when it is too few.
+ */
+export const DEFAULT_WRITER_RESERVED_CONCURRENCY = DEPLOYMENT_DEFAULTS.writerReservedConcurrency;
+/**
+ * An SQS event source's `maxConcurrency` must be from 2 to 1,000 (Lambda's
+ * `ScalingConfig.MaximumConcurrency`); the writer's reservation is that number too.
+ */
+export const WRITER_CONCURRENCY_RANGE = { min: 2, max: 1_000 } as const;
+/**
+ * The stream function's reserved concurrency: every open SSE connection (and every
+ * `/poll` request in flight) is one concurrent execution, so this is the most subscribers
+ * connected at once. 100 is a choice: modest enough to take little from the account's
+ * unreserved pool and to bound what idle streams cost, enough for a first deployment.
+ * Size it to the expected number of concurrent subscribers.
+ */
+export const DEFAULT_MAX_STREAMS = DEPLOYMENT_DEFAULTS.maxStreams;
+
 /** Streams wait on DynamoDB polls and the network, not the CPU: the smallest size does. */
 export const DEFAULT_STREAM_MEMORY_MB = DEPLOYMENT_DEFAULTS.streamMemoryMb;
 /** Streams end by themselves after this long (less jitter); clients reconnect. */
@@ -207,11 +229,47 @@ export interface SsePubSubProps {
   readonly cloudFront?: boolean | SsePubSubCloudFrontProps;
 
   /**
-   * Notified when an alarm fires and when it recovers.
+   * Concurrency reserved for the writer function (`reservedConcurrentExecutions`), and
+   * the queue event source's `maxConcurrency`, the same number: the writer can always
+   * run this many invocations, whatever the streams take, and never more. The reservation
+   * comes out of the account's unreserved concurrency. Raise it when the queue's oldest
+   * message keeps ageing (the `queueAge` alarm) while the writer is healthy. An integer
+   * from 2 to 1,000 (the range of an SQS event source's `maxConcurrency`).
    *
-   * @default - alarms without actions
+   * @default 5
+   */
+  readonly writerReservedConcurrency?: number;
+
+  /**
+   * The most concurrent streams: the stream function's reserved concurrency
+   * (`reservedConcurrentExecutions`). Each open SSE connection is one concurrent
+   * execution for as long as it stays open (up to `streamLifetime`), and each `/poll`
+   * request one while it waits; subscribers beyond this are throttled (the
+   * `streamThrottles` alarm) and their clients retry, while the writer keeps its own
+   * reservation. Reserving takes this many from the account's unreserved pool, which
+   * every function without a reservation shares. The `streamConcurrency` alarm fires at
+   * 80 % of it. A positive integer.
+   *
+   * @default 100
+   */
+  readonly maxStreams?: number;
+
+  /**
+   * Notified when an alarm fires and when it recovers. Without it (and without
+   * `alarmEmails`) the alarms notify nobody, and synthesis warns about it.
+   *
+   * @default - the topic made for `alarmEmails`, else alarms without actions
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Email addresses told when an alarm fires or recovers, through a topic the construct
+   * creates ({@link SsePubSub.alarmTopic}); each address confirms its subscription
+   * first. Not together with `alarmTopic`: subscribe addresses to your own topic there.
+   *
+   * @default - no email notifications
+   */
+  readonly alarmEmails?: string[];
 
   /**
    * Lowest level of the functions' application log lines that reaches CloudWatch (Lambda

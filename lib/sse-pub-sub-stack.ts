@@ -2,8 +2,10 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { SsePubSubConfigError } from './errors.js';
 import type { SsePubSubProps } from './props.js';
 import { SsePubSub } from './sse-pub-sub.js';
+import { alarmEmailsSetting } from './validation.js';
 
 export interface SsePubSubStackProps extends StackProps {
   /**
@@ -15,26 +17,52 @@ export interface SsePubSubStackProps extends StackProps {
 
   /**
    * Email addresses told when an alarm fires or recovers, through a topic this stack
-   * creates (each address confirms its subscription first). Ignored when
-   * `pubSub.alarmTopic` is set.
+   * creates (each address confirms its subscription first). Addresses in
+   * `pubSub.alarmEmails` join them on the same topic. Not together with
+   * `pubSub.alarmTopic` or `alarmTopicArn`.
    *
-   * @default - no notifications
+   * @default - no email notifications
    */
   readonly alarmEmails?: string[];
+
+  /**
+   * ARN of an existing SNS topic the alarms notify (an on-call integration, a chat
+   * channel). Not together with `pubSub.alarmTopic` or email addresses.
+   *
+   * @default - the topic made for `alarmEmails`, else none: the alarms notify nobody
+   */
+  readonly alarmTopicArn?: string;
 }
 
 /** The deployable product: one {@link SsePubSub} and the outputs clients need. */
 export class SsePubSubStack extends Stack {
   public readonly pubSub: SsePubSub;
-  /** The topic alarms notify, when `alarmEmails` made one. */
+  /** The topic alarms notify, when email addresses made one here. */
   public readonly alarmTopic?: sns.Topic;
 
   constructor(scope: Construct, id: string, props: SsePubSubStackProps = {}) {
     super(scope, id, props);
 
-    const emails = props.alarmEmails ?? [];
+    const { alarmEmails: pubSubEmails = [], ...pubSubProps } = props.pubSub ?? {};
+    const emails = alarmEmailsSetting({
+      alarmEmails: [...(props.alarmEmails ?? []), ...pubSubEmails],
+    });
+    const givenTopics = [props.pubSub?.alarmTopic, props.alarmTopicArn].filter(
+      (topic) => topic !== undefined,
+    );
+    if (givenTopics.length > 1 || (givenTopics.length === 1 && emails.length > 0)) {
+      throw new SsePubSubConfigError(
+        'SsePubSubStack: name one alarm destination: pubSub.alarmTopic, alarmTopicArn or ' +
+          'alarm email addresses; subscribe addresses to your own topic yourself',
+      );
+    }
+
     let alarmTopic = props.pubSub?.alarmTopic;
-    if (alarmTopic === undefined && emails.length > 0) {
+    if (props.alarmTopicArn !== undefined) {
+      alarmTopic = sns.Topic.fromTopicArn(this, 'GivenAlarmTopic', props.alarmTopicArn);
+    } else if (alarmTopic === undefined && emails.length > 0) {
+      // Made here rather than by the construct: its logical ID predates pubSub.alarmEmails,
+      // and a new ID would replace the topic and ask every address to confirm again.
       this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
         displayName: 'SSE pub/sub alarms',
         enforceSSL: true,
@@ -47,7 +75,7 @@ export class SsePubSubStack extends Stack {
 
     // Stable id: renaming it would replace the table and lose the event log.
     this.pubSub = new SsePubSub(this, 'PubSub', {
-      ...props.pubSub,
+      ...pubSubProps,
       ...(alarmTopic !== undefined && { alarmTopic }),
     });
 
@@ -76,6 +104,12 @@ export class SsePubSubStack extends Stack {
         description:
           'Secrets Manager secret holding the HS256 key backend services sign subscriber tokens with',
         value: this.pubSub.tokenSecret.secretArn,
+      });
+    }
+    if (this.pubSub.alarmTopic !== undefined) {
+      new CfnOutput(this, 'AlarmTopicArn', {
+        description: 'SNS topic the alarms notify when they fire and when they recover',
+        value: this.pubSub.alarmTopic.topicArn,
       });
     }
     new CfnOutput(this, 'DashboardName', {

@@ -2,7 +2,7 @@
  * The `SsePubSub` construct: wires the topic, queues, event log, functions, access
  * control, distribution and monitoring together.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -39,7 +39,14 @@ import {
   WRITER_TIMEOUT,
 } from './props.js';
 import { createStreamDistribution } from './stream-distribution.js';
-import { fifoSetting, loggingSettings, retentionSetting, streamSettings } from './validation.js';
+import {
+  alarmEmailsSetting,
+  concurrencySettings,
+  fifoSetting,
+  loggingSettings,
+  retentionSetting,
+  streamSettings,
+} from './validation.js';
 
 /**
  * AWS recommends a source queue visibility timeout of at least six times the function
@@ -58,8 +65,10 @@ const VISIBILITY_TIMEOUT_FACTOR = 6;
  *
  * Options: a FIFO variant (order kept per channel), an existing topic, private channels
  * with signed tokens, a CloudFront distribution in front. Always: alarms on the
- * dead-letter queue, rejections, queue age, function errors and throttles and DynamoDB
- * throttling, and one dashboard. Deployment guide: docs/deploy.md.
+ * dead-letter queue, rejections, queue age, function errors and throttles, streams
+ * nearing `maxStreams` and DynamoDB throttling, and one dashboard. Both functions have
+ * reserved concurrency, so open streams cannot starve the writer. Deployment guide:
+ * docs/deploy.md.
  */
 export class SsePubSub extends Construct {
   /** The event log: partition key `channel`, sort key `position`, TTL on `ttl`. */
@@ -91,8 +100,13 @@ export class SsePubSub extends Construct {
    * only `jwks`). Backend services read it through {@link grantTokenSigning}.
    */
   public readonly tokenSecret?: secretsmanager.ISecret;
-  /** The alarms, by what they watch; they notify `alarmTopic` when given. */
+  /** The alarms, by what they watch; they notify {@link alarmTopic} when there is one. */
   public readonly alarms: SsePubSubAlarms;
+  /**
+   * Where the alarms send their notifications: the `alarmTopic` prop, or the topic made
+   * for `alarmEmails`. Without either, the alarms notify nobody.
+   */
+  public readonly alarmTopic?: sns.ITopic;
   /** One CloudWatch dashboard: events, queues, writer, streams, DynamoDB, alarms. */
   public readonly dashboard: cloudwatch.Dashboard;
 
@@ -108,6 +122,8 @@ export class SsePubSub extends Construct {
 
     const stream = streamSettings(props);
     const logging = loggingSettings(props);
+    const concurrency = concurrencySettings(props);
+    const alarmEmails = alarmEmailsSetting(props);
     this.fifo = fifoSetting(this, props);
 
     this.table = new dynamodb.Table(this, 'EventLog', {
@@ -183,6 +199,9 @@ export class SsePubSub extends Construct {
       architecture,
       memorySize: props.writerMemorySize ?? DEFAULT_WRITER_MEMORY_MB,
       timeout: WRITER_TIMEOUT,
+      // Streams are held open on a public URL: without its own reservation the writer
+      // competes with them for the account's concurrency and events stop being appended.
+      reservedConcurrentExecutions: concurrency.writer,
       logGroup: writerLogGroup,
       ...logging,
       role: writerRole,
@@ -214,7 +233,13 @@ export class SsePubSub extends Construct {
     );
 
     this.writer.addEventSource(
-      new SqsEventSource(this.queue, { batchSize, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize,
+        reportBatchItemFailures: true,
+        // No more pollers than reserved executions: a batch handed to a throttled writer
+        // returns to the queue and counts toward maxReceiveCount, then dead-letters.
+        maxConcurrency: concurrency.writer,
+      }),
     );
 
     const streamLogGroup = new logs.LogGroup(this, 'StreamLogGroup', {
@@ -236,6 +261,9 @@ export class SsePubSub extends Construct {
       architecture,
       memorySize: props.streamMemorySize ?? DEFAULT_STREAM_MEMORY_MB,
       timeout: stream.timeout,
+      // Caps concurrent streams (one execution each) so that they cannot take the
+      // account's whole pool from the writer and every other function.
+      reservedConcurrentExecutions: concurrency.maxStreams,
       logGroup: streamLogGroup,
       ...logging,
       role: streamRole,
@@ -302,13 +330,34 @@ export class SsePubSub extends Construct {
       this.streamUrl = this.functionUrl.url;
     }
 
+    if (props.alarmTopic !== undefined) {
+      this.alarmTopic = props.alarmTopic;
+    } else if (alarmEmails.length > 0) {
+      const topic = new sns.Topic(this, 'AlarmTopic', {
+        displayName: 'SSE pub/sub alarms',
+        enforceSSL: true,
+      });
+      for (const email of alarmEmails) {
+        topic.addSubscription(new subscriptions.EmailSubscription(email));
+      }
+      this.alarmTopic = topic;
+    } else {
+      // Alarms without actions look like monitoring and page nobody: say so at every synth.
+      Annotations.of(this).addWarningV2(
+        'ssePubSub:alarmsNotifyNobody',
+        'The SSE pub/sub alarms notify nobody: set alarmTopic or alarmEmails on the construct ' +
+          '(or -c ssePubSub:alarmTopicArn=… / -c ssePubSub:alarmEmails=… on the stack).',
+      );
+    }
+
     const monitoring = new SsePubSubMonitoring(this, 'Monitoring', {
       table: this.table,
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       writer: this.writer,
       streamFunction: this.streamFunction,
-      ...(props.alarmTopic !== undefined && { alarmTopic: props.alarmTopic }),
+      maxStreams: concurrency.maxStreams,
+      ...(this.alarmTopic !== undefined && { alarmTopic: this.alarmTopic }),
     });
     this.alarms = monitoring.alarms;
     this.dashboard = monitoring.dashboard;

@@ -10,12 +10,15 @@ import { DEPLOYMENT_DEFAULTS } from '../functions/config/environment.js';
 import { SsePubSubConfigError } from './errors.js';
 import {
   DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_MAX_STREAMS,
   DEFAULT_POLL_INTERVAL,
   DEFAULT_RETENTION,
   DEFAULT_STREAM_LIFETIME,
+  DEFAULT_WRITER_RESERVED_CONCURRENCY,
   LAMBDA_MAX_TIMEOUT,
   type SsePubSubProps,
   STREAM_TIMEOUT_HEADROOM,
+  WRITER_CONCURRENCY_RANGE,
 } from './props.js';
 import { CLOUDFRONT_ORIGIN_READ_TIMEOUT } from './stream-distribution.js';
 
@@ -54,6 +57,64 @@ export function fifoSetting(scope: Construct, props: SsePubSubProps): boolean {
     );
   }
   return topic.fifo;
+}
+
+export interface ConcurrencySettings {
+  /** The writer's reserved concurrency, and its event source's `maxConcurrency`. */
+  readonly writer: number;
+  /** The stream function's reserved concurrency: the most concurrent streams. */
+  readonly maxStreams: number;
+  /** What the construct takes from the account's unreserved concurrency. */
+  readonly totalReserved: number;
+}
+
+/**
+ * The reservations of both functions. Tokens are refused along with fractions: the
+ * alarm threshold and the total are computed at synth.
+ */
+export function concurrencySettings(props: SsePubSubProps): ConcurrencySettings {
+  const writer = props.writerReservedConcurrency ?? DEFAULT_WRITER_RESERVED_CONCURRENCY;
+  const maxStreams = props.maxStreams ?? DEFAULT_MAX_STREAMS;
+  const { min, max } = WRITER_CONCURRENCY_RANGE;
+  if (!Number.isSafeInteger(writer) || writer < min || writer > max) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: writerReservedConcurrency must be an integer from ${min} to ${max} ` +
+        `(it is also the SQS event source's maxConcurrency), got ${writer}`,
+    );
+  }
+  if (!Number.isSafeInteger(maxStreams) || maxStreams < 1) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: maxStreams must be a positive integer (each open stream is one concurrent execution), got ${maxStreams}`,
+    );
+  }
+  const totalReserved = writer + maxStreams;
+  if (!Number.isSafeInteger(totalReserved)) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: writerReservedConcurrency + maxStreams must be a whole number, got ${totalReserved}`,
+    );
+  }
+  return { writer, maxStreams, totalReserved };
+}
+
+/** An address the alarm topic can mail: something@somewhere, no spaces or commas. */
+const EMAIL_PATTERN = /^[^\s@,]+@[^\s@,]+$/;
+
+/** The alarm email addresses, checked; `alarmTopic` and `alarmEmails` exclude each other. */
+export function alarmEmailsSetting(props: SsePubSubProps): readonly string[] {
+  const emails = props.alarmEmails ?? [];
+  if (emails.length > 0 && props.alarmTopic !== undefined) {
+    throw new SsePubSubConfigError(
+      'SsePubSub: set alarmTopic or alarmEmails, not both: subscribe the addresses to your own topic',
+    );
+  }
+  for (const email of emails) {
+    if (!EMAIL_PATTERN.test(email)) {
+      throw new SsePubSubConfigError(
+        `SsePubSub: alarmEmails entries must be email addresses, got ${JSON.stringify(email)}`,
+      );
+    }
+  }
+  return emails;
 }
 
 /** Lowest application log levels that keep the writer's metric lines (level-less, INFO). */

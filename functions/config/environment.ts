@@ -91,4 +91,8 @@ export const DEPLOYMENT_DEFAULTS = {
   awsMaxAttempts: 3,
   /** The publisher SDK's longest TTL (`MAX_TOKEN_TTL_SECONDS`): what it mints, the verifier accepts. */
   authMaxTokenLifetimeSeconds: 24 * 60 * 60,
+  // Reserved concurrency of the writer and of the stream function (the most concurrent
+  // streams): choices, defended in lib/props.ts.
+  writerReservedConcurrency: 5,
+  maxStreams: 100,
 } as const;

@@ -14,6 +14,7 @@ const ALARM_IDS = {
   writerThrottles: 'PubSubMonitoringWriterThrottles',
   streamErrors: 'PubSubMonitoringStreamErrors',
   streamThrottles: 'PubSubMonitoringStreamThrottles',
+  streamConcurrency: 'PubSubMonitoringStreamConcurrency',
   tableThrottles: 'PubSubMonitoringTableThrottles',
 } as const;
 
@@ -34,7 +35,7 @@ const ON_FIRST_BREACH = {
 
 describe('Construct: SsePubSub', () => {
   describe('Alarms', () => {
-    it('makes exactly the eight documented alarms, each exposed on alarms', () => {
+    it('makes exactly the nine documented alarms, each exposed on alarms', () => {
       // Prepare
       const { stack, pubSub } = buildConstruct();
 
@@ -42,7 +43,7 @@ describe('Construct: SsePubSub', () => {
       const template = Template.fromStack(stack);
 
       // Assess
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
       expect(Object.keys(pubSub.alarms).sort()).toEqual(Object.keys(ALARM_IDS).sort());
       for (const [name, alarmId] of Object.entries(ALARM_IDS)) {
         const logicalId = stack.getLogicalId(
@@ -161,7 +162,7 @@ describe('Construct: SsePubSub', () => {
       const alarms = template.findResources('AWS::CloudWatch::Alarm', {
         Properties: { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }] },
       });
-      expect(Object.keys(alarms)).toHaveLength(8);
+      expect(Object.keys(alarms)).toHaveLength(9);
       for (const properties of Object.values(alarms).map((a) => a.Properties)) {
         expect(properties.OKActions).toEqual(properties.AlarmActions);
       }
