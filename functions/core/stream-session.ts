@@ -30,13 +30,22 @@ export interface StreamSessionOptions {
 export interface StreamSessionDependencies {
   readonly feed: EventFeed;
   readonly clock: () => number;
-  /** Sends text to the client; resolves when it may take more (back-pressure). */
+  /**
+   * Sends text to the client; resolves when it may take more (back-pressure). A write
+   * still pending at `stopAt` is abandoned: the session returns `stalled` and the host
+   * must destroy the connection rather than end it, since an orderly end would wait for
+   * the same drain.
+   */
   readonly write: (chunk: string) => Promise<void> | void;
   /** Aborts when the client goes away (Node) or the host wants the stream ended. */
   readonly signal: AbortSignal;
 }
 
-export type StopReason = 'time' | 'budget' | 'aborted';
+/**
+ * Why a stream ended. `stalled`: a write had not drained by `stopAt` (a client that
+ * stopped reading); the connection must then be destroyed, not ended.
+ */
+export type StopReason = 'time' | 'budget' | 'aborted' | 'stalled';
 
 export interface StreamSummary {
   readonly events: number;
@@ -63,8 +72,12 @@ const utf8 = new TextEncoder();
  *    carries as `id` the cursor of all channels after it.
  * 3. While idle it waits on the feed (adaptive polling or a shared poller) and sends a
  *    heartbeat comment when nothing was written for `heartbeatMs`.
- * 4. It ends only between complete events: at `stopAt`, after the byte budget, or when
- *    aborted. The client reconnects with the last id and loses nothing.
+ * 4. It ends between complete events: at `stopAt`, after the byte budget, or when
+ *    aborted. The client reconnects with the last id and loses nothing. The one
+ *    exception is a write that has not drained by `stopAt` (or when aborted): waiting on
+ *    a client that does not read would hold the stream, its buffers and (on Lambda) a
+ *    billed invocation for as long as that client likes, so the session gives up on the
+ *    write and returns `stalled` (or `aborted`).
  *
  * Write errors and failures of the feed propagate to the caller once streaming began:
  * the Node adapter then destroys the response, and the Lambda adapter rethrows so that
@@ -75,15 +88,31 @@ export async function runStreamSession(
   options: StreamSessionOptions,
   deps: StreamSessionDependencies,
 ): Promise<StreamSummary> {
+  const counts = { events: 0, bytes: 0, resets: 0 };
+  try {
+    return await stream(options, deps, counts);
+  } catch (error) {
+    if (!(error instanceof WriteAbandoned)) throw error;
+    // Cut inside an event is safe: an SSE client dispatches an event only at its
+    // closing blank line, so it drops the incomplete one and reconnects with the id of
+    // the last complete event, from which this event is sent again.
+    return { ...counts, reason: error.reason };
+  }
+}
+
+async function stream(
+  options: StreamSessionOptions,
+  deps: StreamSessionDependencies,
+  counts: { events: number; bytes: number; resets: number },
+): Promise<StreamSummary> {
   const { feed, clock, signal } = deps;
-  let bytes = 0;
-  let events = 0;
   let lastWrite = clock();
 
   const send = async (chunk: string): Promise<void> => {
-    bytes += utf8.encode(chunk).byteLength;
+    counts.bytes += utf8.encode(chunk).byteLength;
     lastWrite = clock();
-    await deps.write(chunk);
+    const pending = deps.write(chunk);
+    if (pending !== undefined) await settledBy(pending, options.stopAt, clock, signal);
   };
 
   const head =
@@ -99,9 +128,8 @@ export async function runStreamSession(
   const positions = start.positions;
   const cursor = () => encodeCursor(positions);
 
-  let resets = 0;
   const sendReset = (reset: Reset) => {
-    resets += 1;
+    counts.resets += 1;
     return send(encodeEvent({ id: cursor(), event: RESET_EVENT, data: JSON.stringify(reset) }));
   };
 
@@ -121,14 +149,14 @@ export async function runStreamSession(
 
   const stopReason = (): StopReason | undefined => {
     if (signal.aborted) return 'aborted';
-    if (bytes >= options.byteBudget) return 'budget';
+    if (counts.bytes >= options.byteBudget) return 'budget';
     if (clock() >= options.stopAt) return 'time';
     return undefined;
   };
 
   for (;;) {
     let reason = stopReason();
-    if (reason !== undefined) return { events, bytes, resets, reason };
+    if (reason !== undefined) return { ...counts, reason };
 
     let pageFull = false;
     for (const channel of options.channels) {
@@ -151,9 +179,9 @@ export async function runStreamSession(
             data: options.envelope ? JSON.stringify(envelopeOf(event, id)) : event.data,
           }),
         );
-        events += 1;
+        counts.events += 1;
         reason = stopReason();
-        if (reason !== undefined) return { events, bytes, resets, reason };
+        if (reason !== undefined) return { ...counts, reason };
       }
     }
     if (pageFull) continue;
@@ -169,4 +197,45 @@ export async function runStreamSession(
       await send(encodeComment(''));
     }
   }
+}
+
+/** A write given up on; the session ends with `reason`. */
+class WriteAbandoned extends Error {
+  constructor(readonly reason: 'stalled' | 'aborted') {
+    super(`write abandoned: ${reason}`);
+  }
+}
+
+/**
+ * Waits for a pending write, but no later than `stopAt` and no longer than `signal`
+ * stays unaborted. The write's own outcome is still observed after that, so a late
+ * rejection (the host destroying the stream) is not left unhandled.
+ */
+function settledBy(
+  pending: Promise<void>,
+  stopAt: number,
+  clock: () => number,
+  signal: AbortSignal,
+): Promise<void> {
+  if (signal.aborted) {
+    pending.catch(() => undefined);
+    return Promise.reject(new WriteAbandoned('aborted'));
+  }
+  return new Promise<void>((resolve, reject) => {
+    const settle = (outcome: () => void): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    const onAbort = (): void => settle(() => reject(new WriteAbandoned('aborted')));
+    const timer = setTimeout(
+      () => settle(() => reject(new WriteAbandoned('stalled'))),
+      Math.max(0, stopAt - clock()),
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      () => settle(resolve),
+      (error: unknown) => settle(() => reject(error)),
+    );
+  });
 }

@@ -165,7 +165,8 @@ export function preludeHeaders(headers: HttpHeaders): Record<string, string> {
  *
  * - `json` / `empty`: prelude with the router's status and headers, the body, end.
  * - `stream`: prelude 200, then the session writes chunk by chunk; a write that meets a
- *   full buffer waits for `drain`. The stream is ended when the session ends itself.
+ *   full buffer waits for `drain`. The stream is ended when the session ends itself; when
+ *   it ends `stalled` (a write not drained by its stop time) it is also destroyed.
  * - The router throws, or the session fails before its first byte: a 500 JSON error
  *   (`{"error":{"code":"internal",…}}`); the real error is only logged.
  * - The session fails after its first byte: status and headers are gone, so the error is
@@ -234,6 +235,14 @@ export function createStreamingHandler(
     let handOver = false;
     try {
       const summary: StreamSummary = await response.run(write, controller.signal);
+      if (summary.reason === 'stalled') {
+        // The client stopped reading: an orderly end would wait behind the queued bytes
+        // and keep the invocation billed until its timeout, so the stream is ended and
+        // at once destroyed (queued bytes dropped). The runtime settles the invocation
+        // as soon as this handler does; it may record it as failed, as the body was cut.
+        stream.end();
+        stream.destroy();
+      }
       log.info('stream ended', {
         ...fields,
         status: response.status,
@@ -261,7 +270,7 @@ export function createStreamingHandler(
     } finally {
       stream.off('close', abort);
       stream.off('error', abort);
-      if (!handOver && !stream.writableEnded) {
+      if (!handOver && !stream.writableEnded && !stream.destroyed) {
         // A session that wrote nothing still owes the client its status and headers.
         if (!wrote) stream.write('');
         stream.end();

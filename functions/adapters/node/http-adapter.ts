@@ -8,7 +8,12 @@
  * - A stream sends its status and headers first (`flushHeaders`, so the client's
  *   EventSource opens before the first event), then writes each chunk as the session
  *   produces it, waiting for `drain` when the socket's buffer is full (back-pressure:
- *   a slow client slows its own session, and nothing queues without bound).
+ *   a slow client slows its own session, and nothing queues without bound). A client
+ *   that has not taken a write by the stream's stop time has its connection destroyed
+ *   (the session's `stalled`), so not reading cannot hold a stream past its stop time.
+ * - A request Node's own parser refuses (bad request line, oversized or invalid headers)
+ *   never reaches the routes: {@link answerClientError} answers it with the same JSON
+ *   error shape, then closes the connection.
  * - A router failure is a 500 with the contract's JSON error body; a session failure
  *   after the headers destroys the connection, which the client sees as a network error
  *   and answers by reconnecting with its last id.
@@ -21,8 +26,10 @@ import {
   type RequestListener,
   type Server,
   type ServerResponse,
+  STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   errorBody,
   type HttpHeaders,
@@ -173,8 +180,11 @@ async function stream(
   try {
     res.writeHead(response.status, response.headers);
     res.flushHeaders();
-    await response.run(write, signal);
-    if (!res.destroyed) res.end();
+    const summary = await response.run(write, signal);
+    // A stalled client has data queued that it is not reading: `end()` would wait
+    // behind it, holding the socket and its buffers for as long as the client likes.
+    if (summary.reason === 'stalled') res.destroy();
+    else if (!res.destroyed) res.end();
   } catch (error) {
     if (!signal.aborted) onError(error, request);
     // Headers are gone already: breaking the connection is the only way to say "failed",
@@ -201,6 +211,51 @@ function watchConnection(req: IncomingMessage, res: ServerResponse): AbortSignal
   socket.once('close', abort);
   if (res.destroyed || socket.destroyed) abort();
   return controller.signal;
+}
+
+/** What Node's parser errors mean to a client, as `[status, code, message]`. */
+function parserRefusal(error: Error): readonly [number, string, string] {
+  const code = 'code' in error ? error.code : undefined;
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return [431, 'headers_too_large', 'request headers are too large'];
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'request_timeout', 'request timed out'];
+  return [400, 'invalid_request', 'malformed HTTP request'];
+}
+
+/** Whether a response already began on this socket (Node keeps it as `_httpMessage`). */
+function responseStarted(socket: Duplex): boolean {
+  const message: unknown = Reflect.get(socket, '_httpMessage');
+  return (
+    typeof message === 'object' && message !== null && Reflect.get(message, 'headersSent') === true
+  );
+}
+
+/**
+ * A `clientError` listener: answers what Node's HTTP parser refused with the contract's
+ * JSON error (431 for oversized headers, 408 for a request that timed out, else 400) and
+ * `connection: close`, then destroys the socket. Without it Node answers a bare 400 with
+ * no body, which clients cannot tell from a proxy's page. Nothing is written when the
+ * peer reset the connection, or when a response already began on the socket: bytes in
+ * the middle of it would corrupt what the client reads.
+ */
+export function answerClientError(error: Error, socket: Duplex): void {
+  const reset = 'code' in error && error.code === 'ECONNRESET';
+  if (reset || !socket.writable || responseStarted(socket)) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] = parserRefusal(error);
+  const body = JSON.stringify(errorBody(code, message));
+  const headers: HttpHeaders = {
+    ...JSON_HEADERS,
+    'content-length': String(Buffer.byteLength(body, 'utf8')),
+    connection: 'close',
+  };
+  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`];
+  for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+  // `end()` then `destroy()` once flushed: destroying at once could drop the answer.
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 export interface SubscribeServerOptions {
@@ -240,6 +295,7 @@ export async function startSubscribeServer(
     if (handler !== undefined) handler(req, res);
     else listener(req, res);
   });
+  server.on('clientError', answerClientError);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

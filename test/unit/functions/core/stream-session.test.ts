@@ -59,7 +59,10 @@ describe('Function: runStreamSession', () => {
   const publish = (data: string, event = 'message', ch = channel) =>
     log.append(ch, [{ event, data, dedupeKey: `${ch}:${data}` }]);
 
-  function start(overrides: Partial<StreamSessionOptions> & { resume: ResumePoint }): Harness {
+  function start(
+    overrides: Partial<StreamSessionOptions> & { resume: ResumePoint },
+    write?: (chunk: string) => Promise<void> | undefined,
+  ): Harness {
     const options: StreamSessionOptions = {
       channels: [channel],
       envelope: false,
@@ -78,6 +81,7 @@ describe('Function: runStreamSession', () => {
       clock: Date.now,
       write: (chunk) => {
         chunks.push(chunk);
+        return write?.(chunk);
       },
       signal: abort.signal,
     });
@@ -236,6 +240,65 @@ describe('Function: runStreamSession', () => {
   it('leaves no timer behind when aborted while idle', async () => {
     const stream = start({ resume: { kind: 'latest' } });
     await vi.advanceTimersByTimeAsync(3_000);
+    stream.abort.abort();
+    expect((await stream.done).reason).toBe('aborted');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  /** A client that takes the first `accepted` writes, then never drains again. */
+  const stopsReadingAfter = (accepted: number) => {
+    let writes = 0;
+    return (): Promise<void> | undefined => {
+      writes += 1;
+      return writes > accepted ? new Promise<void>(() => undefined) : undefined;
+    };
+  };
+
+  it('ends stalled at its stop time when a write never drains, and leaves no timer', async () => {
+    for (let i = 1; i <= 5; i++) await publish(`e${i}`);
+    // retry drains after 30 s (slow, but in time), stream.open at once, e1 never.
+    const never = stopsReadingAfter(1);
+    let writes = 0;
+    const stream = start({ resume: { kind: 'earliest' }, stopAt: Date.now() + 60_000 }, () => {
+      writes += 1;
+      if (writes === 1) return new Promise<void>((resolve) => setTimeout(resolve, 30_000));
+      return never();
+    });
+    let summary: StreamSummary | undefined;
+    void stream.done.then((s) => {
+      summary = s;
+    });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(summary).toBeUndefined();
+
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(summary).toEqual({
+      events: 0,
+      bytes: new TextEncoder().encode(stream.chunks.join('')).byteLength,
+      resets: 0,
+      reason: 'stalled',
+    });
+    // The event whose write stalled is not counted: the client may hold only part of it,
+    // and it comes again after the reconnect from the last complete id.
+    expect(stream.chunks.at(-1)).toContain('data: e1');
+    expect(stream.chunks.filter((c) => c.includes('data: e'))).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends stalled at its stop time when the heartbeat does not drain', async () => {
+    const stream = start(
+      { resume: { kind: 'latest' }, heartbeatMs: 15_000, stopAt: Date.now() + 20_000 },
+      stopsReadingAfter(2),
+    );
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect((await stream.done).reason).toBe('stalled');
+    expect(stream.comments()).toEqual(['']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends aborted while a write waits for drain, and leaves no timer', async () => {
+    const stream = start({ resume: { kind: 'latest' } }, stopsReadingAfter(1));
+    await vi.advanceTimersByTimeAsync(1_000);
     stream.abort.abort();
     expect((await stream.done).reason).toBe('aborted');
     expect(vi.getTimerCount()).toBe(0);

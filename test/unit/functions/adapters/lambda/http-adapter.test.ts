@@ -602,6 +602,41 @@ describe('Function: createStreamingHandler', () => {
     expect(stream.writableEnded).toBe(true);
   });
 
+  it('ends and destroys a stream whose client stopped reading when its token expires, leaving no timer', async () => {
+    // Prepare: the token expires 20 s in, long before the lifetime and the deadline
+    const { handler, eventLog, log } = setup({
+      config: { pollMinMs: 200, pollMaxMs: 1_000 },
+      authorize: async () => ({ notAfter: START + 20_000 }),
+    });
+    const stream = new RecordingResponseStream({ highWaterMark: 64 });
+    let settled = false;
+    const done = handler(
+      functionUrlEvent({ query: 'channel=news' }),
+      stream,
+      invocationContext(900_000),
+    ).then(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+
+    // Act: the client stops reading; an event fills the buffer and waits for drain
+    stream.hold();
+    await append(eventLog, 'news', 'x'.repeat(1_000));
+    await vi.advanceTimersByTimeAsync(18_000);
+    const settledBeforeExpiry = settled;
+    await vi.advanceTimersByTimeAsync(1_500);
+    await done;
+
+    // Assess
+    expect(settledBeforeExpiry).toBe(false);
+    expect(stream.fullWrites).toBeGreaterThan(0);
+    expect(stream.writableEnded).toBe(true);
+    expect(stream.destroyed).toBe(true);
+    const ended = log.lines.find((l) => l.message === 'stream ended');
+    expect(ended?.fields).toMatchObject({ reason: 'stalled', events: 0 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('streams from the DynamoDB event log (DynamoDB Local, real time)', async () => {
     // Prepare
     vi.useRealTimers();
