@@ -3,7 +3,12 @@
  * ({@link SsePubSub}), and as a ready stack with the outputs clients need
  * ({@link SsePubSubStack}). The Lambda functions ship prebuilt in the package.
  */
-export { type SsePubSubAuthProps, type SsePubSubJwksProps, TOKEN_SECRET_LENGTH } from './auth.js';
+export {
+  DEFAULT_MAX_TOKEN_LIFETIME,
+  type SsePubSubAuthProps,
+  type SsePubSubJwksProps,
+  TOKEN_SECRET_LENGTH,
+} from './auth.js';
 export { SsePubSubConfigError } from './errors.js';
 export {
   ALARM_PERIOD,
