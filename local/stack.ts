@@ -48,6 +48,15 @@ export interface LocalStack {
   readonly url: string;
   readonly topicArn: string;
   readonly dynamoEndpoint: string;
+  /** DynamoDB Local's process id. */
+  readonly dynamoPid: number;
+  /**
+   * Settles if a part the stack cannot serve without ends on its own (DynamoDB Local
+   * dying), once the rest has stopped, with an error saying what ended and how. Never
+   * settles otherwise: a stack that keeps its port open without its store would answer
+   * 500 to every request and hold streams open that never carry an event.
+   */
+  readonly failed: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -163,7 +172,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
     stops.push(() => server.close());
-    return { url: server.url, topicArn, dynamoEndpoint: dynamo.endpoint, stop: stopAll };
+    const failed = dynamo.crashed.then(async (error) => {
+      log.error('DynamoDB Local ended: the local stack stops', {
+        pid: error.pid,
+        code: error.code,
+        signal: error.signal,
+      });
+      await stopAll();
+      return error;
+    });
+    return {
+      url: server.url,
+      topicArn,
+      dynamoEndpoint: dynamo.endpoint,
+      dynamoPid: dynamo.pid,
+      failed,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -1,19 +1,31 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PublishBatchCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/dynamodb-local.js';
 import {
+  dynamoDBLocalPid,
+  exitOf,
+  groupProcesses,
   interruptStack as interrupt,
+  killStackGroup,
   type StackProcess as RunningStack,
   startStackProcess,
+  waitUntilGone,
 } from '../support/stack-process.js';
 
-/** Starts `npm start`'s entry as a user would, and waits for its ready line. */
-function startStack(dataDir: string, port: number): Promise<RunningStack> {
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Starts `npm start`'s entry as a user would, and waits for its ready line; `detached`
+ * gives it a process group of its own, whose processes a test can then find.
+ */
+function startStack(dataDir: string, port: number, detached = false): Promise<RunningStack> {
   return startStackProcess(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    detached,
     env: {
       ...process.env,
       PORT: String(port),
@@ -135,7 +147,12 @@ describe('Command: npm start (local stack)', () => {
 
     const unknown = await fetch(`${stack.url}/sns`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        // Local SNS wants a SigV4 header, as SNS does; it does not check the signature.
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0',
+      },
       body: 'Action=DeleteTopic&Version=2010-03-31',
     });
     expect(unknown.status).toBe(400);
@@ -193,5 +210,59 @@ describe('Command: npm start (local stack)', () => {
     await expect(fetch(`${stack.url}/poll?channel=orders`)).rejects.toThrow();
     await expect(fetch(dynamo)).rejects.toThrow();
     stack = undefined;
+  });
+});
+
+describe('Command: npm start (ends loudly and takes DynamoDB Local with it)', () => {
+  let dataDir: string;
+  let stack: RunningStack | undefined;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'sse-pubsub-stack-end-'));
+  });
+
+  afterEach(() => {
+    if (stack !== undefined) killStackGroup(stack);
+    stack = undefined;
+  });
+
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('exits non-zero, naming DynamoDB Local, its pid and the signal, when DynamoDB Local dies', async () => {
+    stack = await startStack(dataDir, await freePort(), true);
+    const java = await dynamoDBLocalPid(stack);
+    process.kill(java, 'SIGKILL');
+
+    expect(await exitOf(stack.process)).toBe(1);
+    expect(stack.output()).toContain(
+      `DynamoDB Local (pid ${java}, data folder ${join(dataDir, 'dynamodb')}) was killed by SIGKILL`,
+    );
+    await expect(fetch(`${stack.url}/poll?channel=orders`)).rejects.toThrow();
+    const pid = stack.process.pid ?? 0;
+    await waitUntilGone((await groupProcesses(pid)).map((p) => p.pid));
+  });
+
+  it('takes DynamoDB Local with it when it is killed with SIGKILL', async () => {
+    stack = await startStack(dataDir, await freePort(), true);
+    const java = await dynamoDBLocalPid(stack);
+    stack.process.kill('SIGKILL');
+    await waitUntilGone([java]);
+    expect(stack.output()).toContain(`(DynamoDB Local, pid ${java})`);
+  });
+
+  it('stops every process it started, DynamoDB Local included, on SIGTERM to npm alone', async () => {
+    const port = await freePort();
+    stack = await startStackProcess('npm', ['start'], {
+      cwd: REPO,
+      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir },
+      detached: true,
+    });
+    const npm = stack.process.pid ?? 0;
+    const started = await groupProcesses(npm);
+    expect(started.some((p) => p.command.includes('DynamoDBLocal.jar'))).toBe(true);
+
+    process.kill(npm, 'SIGTERM');
+    await waitUntilGone(started.map((p) => p.pid));
+    expect(stack.output()).toMatch(/which runs npm start, has ended: stopping/);
   });
 });

@@ -4,11 +4,20 @@
  * receive with the npm `eventsource` client; stop with Ctrl-C, start again, and the event
  * is still there (data under the clone's own `.data/`). Also the CLI on the same PORT.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +52,19 @@ function cloneWorkingTree(into: string): void {
       cpSync(source, join(into, path), { recursive: true });
     } else rmSync(join(into, path), { force: true });
   }
+}
+
+/** README's curl publish command: the lines from `curl --aws-sigv4` to its last `\\`-continued line. */
+function readmeCurlPublish(): string {
+  const lines = readFileSync(join(REPO, 'README.md'), 'utf8').split('\n');
+  const start = lines.findIndex((line) => line.startsWith('curl --aws-sigv4'));
+  if (start === -1) throw new Error('README.md has no `curl --aws-sigv4` publish command');
+  const command: string[] = [];
+  for (const line of lines.slice(start)) {
+    command.push(line.replace(/\s+#.*$/, ''));
+    if (!line.trimEnd().endsWith('\\')) break;
+  }
+  return command.join('\n');
 }
 
 /** The environment of a fresh terminal: no test settings, no npm variables of our own run. */
@@ -143,6 +165,11 @@ describe('README: quick start on a fresh clone', () => {
       timeout: 60_000,
     });
     expect(cli.status, cli.stderr).toBe(0);
+    // README's curl publish, as printed there (only the port differs), reaches a subscriber.
+    const curl = readmeCurlPublish().replaceAll('127.0.0.1:8787', `127.0.0.1:${port}`);
+    const demo = receive(`${stack.url}/events?channel=demo&lastEventId=earliest`, 1);
+    await promisify(execFile)('sh', ['-c', curl], { cwd: clone, env: userEnv() });
+    expect(await demo).toEqual([{ id: expect.any(String), data: '{"hello":"world"}' }]);
     const replay = await receive(`${stack.url}/events?channel=readme&lastEventId=earliest`, 2);
     expect(replay).toEqual([event, { id: expect.any(String), data: 'from the CLI' }]);
   }, 180_000);
