@@ -131,24 +131,21 @@ function checkRetry(ms: number): void {
 }
 
 /**
- * Encodes one event: `id`, `event`, `retry` (each only if given), one `data` line per
- * line of `data`, then the blank line that dispatches it (§9.2.6, "If the line is empty
+ * Encodes one event: `event` and `retry` (each only if given), one `data` line per line
+ * of `data`, `id` (if given), then the blank line that dispatches it (§9.2.6, "If the line is empty
  * (a blank line): Dispatch the event").
  *
  * @throws SseEncodingError if `id` contains CR, LF or NUL, `event` contains CR or LF,
  *   either is not well-formed Unicode, or `retry` is not a non-negative integer.
  *
  * @example encodeEvent({ id: '7', event: 'price', data: 'a\r\nb' })
- *   // 'id: 7\nevent: price\ndata: a\ndata: b\n\n'
+ *   // 'event: price\ndata: a\ndata: b\nid: 7\n\n'
  * @example encodeEvent({ data: '' }) // 'data:\n\n', delivered with data ''
  */
 export function encodeEvent(event: SseEvent): string {
   const { id, event: type, data, retry } = event;
   let out = '';
-  if (id !== undefined) {
-    checkId(id);
-    out += fieldLine('id', id);
-  }
+  if (id !== undefined) checkId(id);
   if (type !== undefined) {
     checkEventName(type);
     out += fieldLine('event', type);
@@ -159,6 +156,11 @@ export function encodeEvent(event: SseEvent): string {
   }
   // §9.2.6 "If the field name is 'data'": lines are joined back with LF by the client.
   for (const line of data.split(LINE_BREAK)) out += fieldLine('data', line);
+  // `id` last: the spec lets fields come in any order, but some clients
+  // (@microsoft/fetch-event-source) adopt an id as soon as they read its line, so an id
+  // sent first and then cut off with its event would make them resume after an event
+  // they never got.
+  if (id !== undefined) out += fieldLine('id', id);
   return `${out}\n`;
 }
 

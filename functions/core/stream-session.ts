@@ -2,7 +2,7 @@ import { encodeCursor, type ResumePoint } from './cursor.js';
 import { envelopeOf } from './envelope.js';
 import { type EventFeed, retainedRanges } from './event-feed.js';
 import { type Reset, resolveStart } from './resume.js';
-import { encodeComment, encodeEvent, encodePadding, encodeRetry } from './sse-encoder.js';
+import { encodeComment, encodeEvent, encodePadding } from './sse-encoder.js';
 
 /** How one stream behaves; the adapters build it from configuration and the request. */
 export interface StreamSessionOptions {
@@ -54,7 +54,7 @@ export interface StreamSummary {
   readonly reason: StopReason;
 }
 
-/** Event name of the first event on a stream that starts without a full cursor. */
+/** Event name of the first event of every stream (it carries `retry:` and the cursor). */
 export const OPEN_EVENT = 'stream.open';
 export const RESET_EVENT = 'stream.reset';
 
@@ -115,10 +115,7 @@ async function stream(
     if (pending !== undefined) await settledBy(pending, options.stopAt, clock, signal);
   };
 
-  const head =
-    (options.paddingBytes > 0 ? encodePadding(options.paddingBytes) : '') +
-    encodeRetry(options.retryMs);
-  await send(head);
+  if (options.paddingBytes > 0) await send(encodePadding(options.paddingBytes));
 
   const start = resolveStart(
     options.channels,
@@ -133,19 +130,19 @@ async function stream(
     return send(encodeEvent({ id: cursor(), event: RESET_EVENT, data: JSON.stringify(reset) }));
   };
 
+  // Every stream opens with one event that carries `retry:` and the starting cursor. A
+  // `retry:` block of its own has no data, and some clients (fetch-event-source,
+  // httpx-sse) turn such a block into an empty `message` event; the cursor lets a client
+  // that drops before the first real event resume from here, not from "latest".
+  await send(
+    encodeEvent({
+      id: cursor(),
+      event: OPEN_EVENT,
+      retry: options.retryMs,
+      data: JSON.stringify({ channels: options.channels }),
+    }),
+  );
   for (const reset of start.resets) await sendReset(reset);
-  const resume = options.resume;
-  const covered =
-    resume.kind === 'cursor' && options.channels.every((c) => resume.positions.has(c));
-  if (!covered && start.resets.length === 0) {
-    await send(
-      encodeEvent({
-        id: cursor(),
-        event: OPEN_EVENT,
-        data: JSON.stringify({ channels: options.channels }),
-      }),
-    );
-  }
 
   const stopReason = (): StopReason | undefined => {
     if (signal.aborted) return 'aborted';

@@ -158,15 +158,15 @@ describe('Function: encodeEvent', () => {
     expect(encodeEvent({ data: 'hello' })).toBe('data: hello\n\n');
   });
 
-  it('writes id, then event, then data', () => {
+  it('writes event, then data, then id (last, so a client cannot adopt it before the data)', () => {
     expect(encodeEvent({ id: '42', event: 'price', data: '{"a":1}' })).toBe(
-      'id: 42\nevent: price\ndata: {"a":1}\n\n',
+      'event: price\ndata: {"a":1}\nid: 42\n\n',
     );
   });
 
   it('writes retry after event and before data', () => {
     expect(encodeEvent({ id: '1', event: 'tick', data: 'y', retry: 3000 })).toBe(
-      'id: 1\nevent: tick\nretry: 3000\ndata: y\n\n',
+      'event: tick\nretry: 3000\ndata: y\nid: 1\n\n',
     );
     const parsed = parse([encodeEvent({ id: '1', event: 'tick', data: 'y', retry: 3000 })]);
     expect(parsed.retries).toEqual([3000]);
@@ -195,7 +195,7 @@ describe('Function: encodeEvent', () => {
     // WHATWG HTML §9.2.6: a `data` field appends the value and an LF, so the buffer is
     // "\n", not "", when the blank line dispatches; the LF is then removed.
     const encoded = encodeEvent({ id: '9', event: 'ping', data: '' });
-    expect(encoded).toBe('id: 9\nevent: ping\ndata:\n\n');
+    expect(encoded).toBe('event: ping\ndata:\nid: 9\n\n');
     expect(parse([encoded]).events).toEqual([{ id: '9', event: 'ping', data: '' }]);
   });
 
@@ -207,7 +207,7 @@ describe('Function: encodeEvent', () => {
 
   it('preserves leading spaces: the client removes exactly one space after the colon', () => {
     const encoded = encodeEvent({ id: ' 7', event: 'x', data: ' one\n  two\n' });
-    expect(encoded).toBe('id:  7\nevent: x\ndata:  one\ndata:   two\ndata:\n\n');
+    expect(encoded).toBe('event: x\ndata:  one\ndata:   two\ndata:\nid:  7\n\n');
     expect(parse([encoded]).events).toEqual([{ id: ' 7', event: 'x', data: ' one\n  two\n' }]);
   });
 
@@ -234,7 +234,7 @@ describe('Function: encodeEvent', () => {
 
   it('writes an empty id as `id:`, which clients take as "no last event ID"', () => {
     const encoded = encodeEvent({ id: '', data: 'x' });
-    expect(encoded).toBe('id:\ndata: x\n\n');
+    expect(encoded).toBe('data: x\nid:\n\n');
     expect(parse([encoded]).events).toEqual([{ id: '', event: undefined, data: 'x' }]);
   });
 
@@ -254,7 +254,7 @@ describe('Function: encodeEvent', () => {
     it('turns forged fields in data into data lines', () => {
       const encoded = encodeEvent({ id: '5', event: 'safe', data: attack });
       expect(encoded).toBe(
-        'id: 5\nevent: safe\ndata:\ndata:\ndata: id: 666\ndata: event: x\ndata: data: y\n\n',
+        'event: safe\ndata:\ndata:\ndata: id: 666\ndata: event: x\ndata: data: y\nid: 5\n\n',
       );
     });
 
@@ -483,10 +483,7 @@ describe('Function: encodeComment', () => {
 
   it('does not end or split an event it is written into the middle of', () => {
     const event = encodeEvent({ id: '1', data: 'a\nb' });
-    const [head, tail] = [
-      event.slice(0, 'id: 1\ndata: a\n'.length),
-      event.slice('id: 1\ndata: a\n'.length),
-    ];
+    const [head, tail] = [event.slice(0, 'data: a\n'.length), event.slice('data: a\n'.length)];
     const parsed = parse([head, encodeComment('beat\n\n'), tail]);
     expect(parsed.events).toEqual([{ id: '1', event: undefined, data: 'a\nb' }]);
   });

@@ -109,12 +109,14 @@ describe('Function: runStreamSession', () => {
     };
   }
 
-  it('starts with retry, then a stream.open event carrying the starting cursor', async () => {
+  it('starts with a stream.open event carrying retry and the starting cursor', async () => {
     await publish('before');
     const stream = start({ resume: { kind: 'latest' } });
     await vi.advanceTimersByTimeAsync(0);
 
-    expect(stream.chunks[0]).toBe('retry: 1000\n\n');
+    // `retry:` rides in a block with data: a block without data is an empty message to
+    // fetch-event-source and httpx-sse.
+    expect(stream.chunks[0]).toMatch(/^event: stream\.open\nretry: 1000\ndata: .+\nid: .+\n\n$/);
     const [open] = stream.events();
     expect(open?.event).toBe('stream.open');
     expect(JSON.parse(open?.data ?? '')).toEqual({ channels: [channel] });
@@ -127,19 +129,21 @@ describe('Function: runStreamSession', () => {
     for (const d of ['e1', 'e2', 'e3']) await publish(d);
     const stream = start({ resume: { kind: 'cursor', positions: new Map([[channel, 1]]) } });
     await vi.advanceTimersByTimeAsync(0);
-    expect(stream.events().map((e) => e.data)).toEqual(['e2', 'e3']);
+    const [open, ...replayed] = stream.events();
+    expect(replayed.map((e) => e.data)).toEqual(['e2', 'e3']);
 
     await publish('live', 'order.updated');
     await vi.advanceTimersByTimeAsync(200);
-    const events = stream.events();
+    const events = stream.events().slice(1);
     expect(events.map((e) => [e.event, e.data])).toEqual([
       [undefined, 'e2'],
       [undefined, 'e3'],
       ['order.updated', 'live'],
     ]);
     expect(events.map((e) => decodeCursor(e.id ?? '').get(channel))).toEqual([2, 3, 4]);
-    // A stream resumed from a cursor needs no stream.open.
-    expect(stream.chunks.join('')).not.toContain('stream.open');
+    // A resumed stream opens too, at the cursor it resumed from.
+    expect(open?.event).toBe('stream.open');
+    expect(decodeCursor(open?.id ?? '')).toEqual(new Map([[channel, 1]]));
     stream.abort.abort();
     expect((await stream.done).reason).toBe('aborted');
   });
@@ -178,7 +182,10 @@ describe('Function: runStreamSession', () => {
     const last = got.at(-1)?.id ?? '';
     const resumed = start({ resume: { kind: 'cursor', positions: decodeCursor(last) } });
     await vi.advanceTimersByTimeAsync(0);
-    const rest = resumed.events().map((e) => e.data);
+    const rest = resumed
+      .events()
+      .filter((e) => e.event === undefined)
+      .map((e) => e.data);
     expect([...got.map((e) => e.data), ...rest]).toEqual(
       Array.from({ length: 10 }, (_, i) => `e${i + 1}`),
     );
@@ -256,8 +263,8 @@ describe('Function: runStreamSession', () => {
 
   it('ends stalled at its stop time when a write never drains, and leaves no timer', async () => {
     for (let i = 1; i <= 5; i++) await publish(`e${i}`);
-    // retry drains after 30 s (slow, but in time), stream.open at once, e1 never.
-    const never = stopsReadingAfter(1);
+    // stream.open drains after 30 s (slow, but in time), e1 never.
+    const never = stopsReadingAfter(0);
     let writes = 0;
     const stream = start({ resume: { kind: 'earliest' }, stopAt: Date.now() + 60_000 }, () => {
       writes += 1;
@@ -288,7 +295,7 @@ describe('Function: runStreamSession', () => {
   it('ends stalled at its stop time when the heartbeat does not drain', async () => {
     const stream = start(
       { resume: { kind: 'latest' }, heartbeatMs: 15_000, stopAt: Date.now() + 20_000 },
-      stopsReadingAfter(2),
+      stopsReadingAfter(1),
     );
     await vi.advanceTimersByTimeAsync(20_000);
     expect((await stream.done).reason).toBe('stalled');
@@ -309,7 +316,8 @@ describe('Function: runStreamSession', () => {
     await vi.advanceTimersByTimeAsync(0);
     const first = stream.chunks[0] ?? '';
     expect(first.startsWith(':')).toBe(true);
-    expect(first.indexOf('retry: 1000')).toBe(2048);
+    expect(new TextEncoder().encode(first).byteLength).toBe(2048);
+    expect(stream.chunks[1]).toMatch(/^event: stream\.open\nretry: 1000\n/);
     stream.abort.abort();
     await stream.done;
   });
@@ -324,6 +332,7 @@ describe('Function: runStreamSession', () => {
     await vi.advanceTimersByTimeAsync(0);
     const events = stream.events();
     expect(events.map((e) => [e.event, e.data])).toEqual([
+      ['stream.open', JSON.stringify({ channels: [channel] })],
       ['stream.reset', JSON.stringify({ channel, reason: 'expired', missed: 2 })],
       [undefined, 'new1'],
     ]);
@@ -338,6 +347,7 @@ describe('Function: runStreamSession', () => {
     await publish('e2');
     await vi.advanceTimersByTimeAsync(1_000);
     expect(stream.events().map((e) => [e.event, e.data])).toEqual([
+      ['stream.open', JSON.stringify({ channels: [channel] })],
       ['stream.reset', JSON.stringify({ channel, reason: 'ahead' })],
       [undefined, 'e2'],
     ]);

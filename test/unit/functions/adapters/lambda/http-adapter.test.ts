@@ -235,7 +235,7 @@ describe('Function: createStreamingHandler', () => {
     const [first, second, third] = stream.chunks;
     expect(first?.bytes.toString('utf8')).toBe(JSON.stringify(prelude));
     expect(second?.bytes).toEqual(PRELUDE_DELIMITER);
-    expect(third?.bytes.toString('utf8')).toBe('retry: 1000\n\n');
+    expect(third?.bytes.toString('utf8')).toMatch(/^event: stream\.open\nretry: 1000\n/);
     expect(stream.wirePrelude()).toEqual(prelude);
     for (const name of HOP_BY_HOP) expect(Object.keys(prelude.headers)).not.toContain(name);
     expect(stream.writableEnded).toBe(false);
