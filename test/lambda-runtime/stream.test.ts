@@ -154,7 +154,7 @@ describe.skipIf(!lambdaTestsEnabled)('stream bundle under aws-lambda-ric', () =>
       if (chunk === undefined) continue;
       const text = chunk.bytes.toString('utf8');
       expect(sseEvents(text)).toHaveLength(1);
-      expect(text).toMatch(/^id: [^\n]+\ndata: [^\n]+\n\n$/);
+      expect(text).toMatch(/^data: [^\n]+\nid: [^\n]+\n\n$/);
       // It arrived when published, not at the end of the stream.
       expect(chunk.at - event.at).toBeLessThan(1_500);
       expect(endedAt - chunk.at).toBeGreaterThan(1_000);
