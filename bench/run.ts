@@ -31,6 +31,7 @@ import {
 } from './latency.js';
 import { startServerChild } from './lib/server-child.js';
 import { round } from './lib/stats.js';
+import { type LocalSnsResult, measureLocalSns } from './local-sns.js';
 import { type MemoryResult, measureMemory } from './memory.js';
 import { type ActiveReads, type IdleReads, lambdaReads, nodeReads } from './reads.js';
 import { type BenchResults, renderMarkdown, summarize } from './report/index.js';
@@ -193,6 +194,20 @@ async function main(): Promise<void> {
       );
     }
     results.appends = appends;
+
+    log(`\n== Local SNS delivery (${elapsed()}) ==`);
+    const localSns: LocalSnsResult[] = [];
+    for (const [i, spec] of [
+      { name: 'one hot channel', channels: 1, events: scale(5_000, 500) },
+      { name: '100 channels', channels: 100, events: scale(5_000, 500) },
+    ].entries()) {
+      const r = await measureLocalSns(dynamo.client, tableName, spec, `local-sns-${i}`);
+      localSns.push(r);
+      log(
+        `local SNS ${r.name}: live burst of ${r.delivered} stored in ${round(r.publishSeconds, 2)} s, in the event log after ${round(r.seconds, 2)} s (${Math.round(r.eventsPerSecond)}/s); left in the outbox, drained in ${round(r.drainSeconds, 2)} s = ${Math.round(r.drainEventsPerSecond)}/s; quiet channel waited ${Math.round(r.quietWaitMs)} ms (${Math.round(r.quietStoreMs)} ms of it its outbox write) behind ${r.backlogLeftAtQuiet} undelivered; lost ${r.lost}, duplicated ${r.duplicated}, out of order ${r.outOfOrder}`,
+      );
+    }
+    results.localSns = localSns;
 
     log(`\n== Event-log reads (${elapsed()}) ==`);
     const writerLog = new DynamoDBEventLog({ client: dynamo.client, tableName });

@@ -5,6 +5,7 @@ import { bundlesSection } from './sections/bundles.js';
 import { costSection } from './sections/cost.js';
 import { fanoutSection } from './sections/fanout.js';
 import { latencySection } from './sections/latency.js';
+import { localSnsSection } from './sections/local-sns.js';
 import { memorySection } from './sections/memory.js';
 import { readsSection } from './sections/reads.js';
 import { soakSection } from './sections/soak.js';
@@ -55,6 +56,7 @@ export function renderMarkdown(r: BenchResults, s: Summary): string {
   latencySection(p, r);
   fanoutSection(p, r, s);
   appendsSection(p, r);
+  localSnsSection(p, r);
   readsSection(p, r);
   memorySection(p, r);
   bundlesSection(p, r);

@@ -83,6 +83,36 @@ export function summarize(r: BenchResults): Summary {
     gap: lost === 0 && dup === 0 ? undefined : 'see the append table',
   });
 
+  // Local SNS delivery: at least the event log's own rate for the same batch size.
+  const appendRateFor = (channels: number): AppendResult | undefined =>
+    r.appends.find(
+      (a) =>
+        a.batch === DEPLOYMENT_DEFAULTS.writerBatchSize &&
+        (channels === 1 ? a.channels === 1 : a.channels > 1),
+    );
+  for (const x of r.localSns ?? []) {
+    const own = appendRateFor(x.channels);
+    if (own === undefined) continue;
+    const met = x.drainEventsPerSecond >= own.eventsPerSecond;
+    targets.push({
+      target: `Local SNS delivery, ${x.name}: at least the event log's own append rate (${own.name})`,
+      measured: `${Math.round(x.drainEventsPerSecond)} events/s delivered against ${Math.round(own.eventsPerSecond)} appended directly; a quiet channel waited ${Math.round(x.quietWaitMs)} ms behind the burst`,
+      met,
+      gap: met
+        ? undefined
+        : `${pct(1 - x.drainEventsPerSecond / own.eventsPerSecond)} short. Every delivered event also costs its share of an outbox read and delete on the same DynamoDB Local, and a batch of 10 spread over channels appends each channel's few events in a transaction of its own, where the direct case appends 10 events of one channel per transaction.`,
+    });
+  }
+  const wrong = (r.localSns ?? []).reduce((n, x) => n + x.lost + x.duplicated + x.outOfOrder, 0);
+  if (r.localSns !== undefined) {
+    targets.push({
+      target: 'Local SNS delivery: 0 lost, 0 duplicated, 0 out of order per channel',
+      measured: `${wrong} wrong over ${r.localSns.reduce((n, x) => n + x.delivered, 0)} live events`,
+      met: wrong === 0,
+      gap: wrong === 0 ? undefined : 'see the local SNS table',
+    });
+  }
+
   // Reads.
   const lambdaIdle = r.idleReads.find((x) => x.fleet === 'lambda');
   if (lambdaIdle !== undefined) {

@@ -2,6 +2,7 @@
 import type { AppendResult } from '../append.js';
 import type { BundleResult } from '../bundles.js';
 import type { FanoutResult, LatencyResult } from '../latency.js';
+import type { LocalSnsResult } from '../local-sns.js';
 import type { MemoryResult } from '../memory.js';
 import type { ActiveReads, IdleReads } from '../reads.js';
 import type { SoakReport } from '../soak-checker.js';
@@ -21,6 +22,8 @@ export interface BenchResults {
   readonly quick: boolean;
   readonly bundles: readonly BundleResult[];
   readonly appends: readonly AppendResult[];
+  /** Older runs had no local SNS delivery figures. */
+  readonly localSns?: readonly LocalSnsResult[];
   readonly idleReads: readonly IdleReads[];
   readonly activeReads: readonly ActiveReads[];
   readonly latency: {

@@ -4,6 +4,7 @@
  */
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
@@ -47,12 +48,18 @@ export interface OutboxStore {
     readonly limit: number;
     readonly after?: string | undefined;
   }): Promise<OutboxPage>;
+  /** The messages with these ids that are still stored (read consistently), in any order. */
+  get(ids: readonly string[]): Promise<OutboxMessage[]>;
   remove(ids: readonly string[]): Promise<void>;
 }
 
 const QUEUE = 'pending';
 /** DynamoDB's limit of requests per BatchWriteItem. */
 const BATCH_WRITE_LIMIT = 25;
+/** DynamoDB's limit of keys per BatchGetItem. */
+const BATCH_GET_LIMIT = 100;
+/** Rounds of unprocessed keys or requests retried before a batch call gives up. */
+const BATCH_ATTEMPTS = 5;
 
 function s(value: string): AttributeValue {
   return { S: value };
@@ -176,13 +183,37 @@ export class OutboxTable implements OutboxStore {
     };
   }
 
+  async get(ids: readonly string[]): Promise<OutboxMessage[]> {
+    const found: OutboxMessage[] = [];
+    for (let start = 0; start < ids.length; start += BATCH_GET_LIMIT) {
+      let keys: Record<string, AttributeValue>[] = ids
+        .slice(start, start + BATCH_GET_LIMIT)
+        .map((id) => ({ queue: s(QUEUE), id: s(id) }));
+      for (let attempt = 0; keys.length > 0; attempt += 1) {
+        if (attempt === BATCH_ATTEMPTS)
+          throw new Error(`outbox: ${keys.length} reads left unprocessed`);
+        if (attempt > 0) await sleep(50 * 2 ** attempt);
+        const result = await this.#client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        found.push(...(result.Responses?.[this.tableName] ?? []).map(fromItem));
+        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
   async remove(ids: readonly string[]): Promise<void> {
     for (let start = 0; start < ids.length; start += BATCH_WRITE_LIMIT) {
       let requests: { DeleteRequest: { Key: Record<string, AttributeValue> } }[] = ids
         .slice(start, start + BATCH_WRITE_LIMIT)
         .map((id) => ({ DeleteRequest: { Key: { queue: s(QUEUE), id: s(id) } } }));
       for (let attempt = 0; requests.length > 0; attempt += 1) {
-        if (attempt === 5) throw new Error(`outbox: ${requests.length} deletes left unprocessed`);
+        if (attempt === BATCH_ATTEMPTS) {
+          throw new Error(`outbox: ${requests.length} deletes left unprocessed`);
+        }
         if (attempt > 0) await sleep(50 * 2 ** attempt);
         const result = await this.#client.send(
           new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
@@ -234,6 +265,10 @@ export class MemoryOutbox implements OutboxStore {
       messages: taken.flatMap((id) => this.#messages.get(id) ?? []),
       next: ids.length > limit ? last : undefined,
     };
+  }
+
+  async get(ids: readonly string[]): Promise<OutboxMessage[]> {
+    return ids.flatMap((id) => this.#messages.get(id) ?? []);
   }
 
   async remove(ids: readonly string[]): Promise<void> {

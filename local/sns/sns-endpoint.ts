@@ -2,7 +2,7 @@
  * `POST /sns`: SNS's `Publish` and `PublishBatch` for the local stack, as the AWS SDK v3
  * `SNSClient` calls them (`endpoint: "http://127.0.0.1:8787/sns"` makes it POST to
  * `/sns/`). It parses the query-protocol form, applies SNS's own rules, stores accepted
- * messages durably in the outbox, answers with SNS's XML, and wakes the deliverer.
+ * messages durably in the outbox, answers with SNS's XML, and hands them to the deliverer.
  *
  * Requests without a SigV4 `Authorization` header are refused before their body is read
  * (see `authorization.ts` for why); the signature itself is not checked.
@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Log } from '../../functions/core/log.js';
 import { checkAuthorization } from './authorization.js';
-import { deliveryGroup } from './deliverer.js';
+import { type Deliverer, deliveryGroup } from './deliverer.js';
 import { OutboxIds } from './outbox-ids.js';
 import type { OutboxMessage, OutboxStore } from './outbox-store.js';
 import { parseQueryRequest } from './query-protocol.js';
@@ -38,7 +38,7 @@ import {
 export interface SnsEndpointOptions extends TopicConfig {
   readonly outbox: Pick<OutboxStore, 'add'>;
   /** Told after each successful store, so delivery starts at once. */
-  readonly deliverer: { notify(): void };
+  readonly deliverer: Pick<Deliverer, 'reserve'>;
   /**
    * Largest request body read, in bytes; larger gets a 413. @default 1 MiB, enough for
    * any valid request: 256 KiB of message and attributes, percent-encoded at worst 3×.
@@ -127,8 +127,16 @@ export function createSnsEndpoint(options: SnsEndpointOptions): SnsEndpoint {
 
   async function store(messages: readonly OutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await options.outbox.add(messages);
-    options.deliverer.notify();
+    // Reserved first, so a channel's messages go out in the order they were accepted even
+    // when a later request's write finishes first.
+    const ticket = options.deliverer.reserve(messages);
+    try {
+      await options.outbox.add(messages);
+    } catch (error) {
+      ticket.abandoned();
+      throw error;
+    }
+    ticket.stored();
   }
 
   /** The status and XML for one request; throws only on an internal failure. */
