@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 // Browser tests need Chromium (`apt-get install chromium`), the Lambda runtime tests
-// need Node 22 and aws-lambda-ric, and the package tests pack and install the packages;
-// they run with `npm run test:browser`, `npm run test:lambda` and `npm run test:packages`
-// (and in CI), and stay out of `npm test`.
+// need Node 22 and aws-lambda-ric, the package tests pack and install the packages, and
+// the interop tests need a Python venv; they run with `npm run test:browser`,
+// `npm run test:lambda`, `npm run test:packages` and `npm run test:interop` (and in CI),
+// and stay out of `npm test`.
 const browser =
   process.env.BROWSER_TESTS === '1' || process.argv.some((arg) => arg.includes('test/browser'));
 
@@ -12,7 +13,13 @@ export default defineConfig({
     include: browser ? ['test/browser/**/*.test.ts'] : ['test/**/*.test.ts'],
     exclude: browser
       ? []
-      : ['test/browser/**', 'test/lambda-runtime/**', 'test/packages/**', 'node_modules/**'],
+      : [
+          'test/browser/**',
+          'test/lambda-runtime/**',
+          'test/packages/**',
+          'test/interop/**',
+          'node_modules/**',
+        ],
     globalSetup: ['test/support/dynamodb-local.global.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

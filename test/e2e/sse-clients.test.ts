@@ -6,86 +6,18 @@
  * reads that line, so this holds for it only because the server writes `id:` last.
  */
 import { randomUUID } from 'node:crypto';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { PublishBatchCommand } from '@aws-sdk/client-sns';
 import { fetchEventSource } from '@microsoft/fetch-event-source';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack } from '../../local/stack.js';
-import { localSnsClient } from '../support/local-sns-client.js';
+import { startCuttingProxy } from '../support/cutting-proxy.js';
+import { localSnsClient, publishInOrder } from '../support/local-sns-client.js';
 
 type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
 
 const EVENTS = Array.from({ length: 12 }, (_, i) => `event ${i + 1}`);
 /** Connections cut mid-event before the proxy lets one through whole. */
 const CUTS = 4;
-
-interface CuttingProxy {
-  readonly url: string;
-  /** Connections cut so far. */
-  cuts(): number;
-  close(): Promise<void>;
-}
-
-/**
- * Forwards to `target`; on each of the first {@link CUTS} connections it forwards the
- * response up to a few bytes into the third `data:` line of the body and then destroys
- * both sockets, so the client holds a half-received event.
- */
-function startCuttingProxy(target: URL): Promise<CuttingProxy> {
-  let connections = 0;
-  let cuts = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const cutThis = connections++ < CUTS;
-    const upstream = createConnection(Number(target.port), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {});
-    }
-    client.pipe(upstream);
-    let seen = '';
-    upstream.on('data', (chunk: Buffer) => {
-      if (!cutThis) {
-        client.write(chunk);
-        return;
-      }
-      const before = seen.length;
-      seen += chunk.toString('latin1');
-      const body = seen.indexOf('\r\n\r\n');
-      let at = body;
-      for (let n = 0; at !== -1 && n < 3; n += 1) at = seen.indexOf('data: ', at + 1);
-      if (body === -1 || at === -1) {
-        client.write(chunk);
-        return;
-      }
-      client.write(chunk.subarray(0, at + 'data: '.length + 2 - before), () => {
-        cuts += 1;
-        client.destroy();
-        upstream.destroy();
-      });
-      upstream.pause();
-    });
-    upstream.on('close', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        cuts: () => cuts,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      });
-    }),
-  );
-}
 
 /** What a client saw: the data of its `message` events, in order. */
 type Client = (url: string, received: string[]) => () => void;
@@ -141,28 +73,9 @@ describe('Feature: popular SSE clients across connections cut mid-event', () => 
       // Prepare: the channel's events are stored before anyone connects.
       const channel = `interop/${randomUUID().slice(0, 8)}`;
       const sns = localSnsClient(stack.url);
-      await sns.send(
-        new PublishBatchCommand({
-          TopicArn: stack.topicArn,
-          PublishBatchRequestEntries: EVENTS.slice(0, 10).map((data, i) => ({
-            Id: `e${i}`,
-            Message: data,
-            MessageAttributes: { channel: { DataType: 'String', StringValue: channel } },
-          })),
-        }),
-      );
-      await sns.send(
-        new PublishBatchCommand({
-          TopicArn: stack.topicArn,
-          PublishBatchRequestEntries: EVENTS.slice(10).map((data, i) => ({
-            Id: `f${i}`,
-            Message: data,
-            MessageAttributes: { channel: { DataType: 'String', StringValue: channel } },
-          })),
-        }),
-      );
+      await publishInOrder(sns, stack.topicArn, channel, EVENTS);
       sns.destroy();
-      const proxy = await startCuttingProxy(new URL(stack.url));
+      const proxy = await startCuttingProxy(new URL(stack.url), CUTS);
       const received: string[] = [];
 
       // Act
