@@ -92,10 +92,11 @@ export async function runStreamSession(
   try {
     return await stream(options, deps, counts);
   } catch (error) {
-    if (!(error instanceof WriteAbandoned)) throw error;
+    if (!(error instanceof GaveUp)) throw error;
     // Cut inside an event is safe: an SSE client dispatches an event only at its
     // closing blank line, so it drops the incomplete one and reconnects with the id of
-    // the last complete event, from which this event is sent again.
+    // the last complete event, from which this event is sent again. A read given up on
+    // left nothing half-written.
     return { ...counts, reason: error.reason };
   }
 }
@@ -112,15 +113,20 @@ async function stream(
     counts.bytes += utf8.encode(chunk).byteLength;
     lastWrite = clock();
     const pending = deps.write(chunk);
-    if (pending !== undefined) await settledBy(pending, options.stopAt, clock, signal);
+    if (pending !== undefined) await settledBy(pending, 'stalled', options.stopAt, clock, signal);
   };
+  // A store that stalls is bounded by the AWS call limits, which may still reach past
+  // the stop time (on Lambda, into the deadline): a read still pending then ends the
+  // stream on time, between complete events.
+  const read = <T>(pending: Promise<T>): Promise<T> =>
+    settledBy(pending, 'time', options.stopAt, clock, signal);
 
   if (options.paddingBytes > 0) await send(encodePadding(options.paddingBytes));
 
   const start = resolveStart(
     options.channels,
     options.resume,
-    await retainedRanges(feed, options.channels),
+    await read(retainedRanges(feed, options.channels)),
   );
   const positions = start.positions;
   const cursor = () => encodeCursor(positions);
@@ -158,7 +164,7 @@ async function stream(
     let pageFull = false;
     for (const channel of options.channels) {
       const after = positions.get(channel) ?? 0;
-      const page = await feed.read(channel, after, { limit: options.pageSize });
+      const page = await read(feed.read(channel, after, { limit: options.pageSize }));
       if (page.length === options.pageSize) pageFull = true;
       const first = page[0];
       if (first !== undefined && first.position !== after + 1) {
@@ -196,42 +202,44 @@ async function stream(
   }
 }
 
-/** A write given up on; the session ends with `reason`. */
-class WriteAbandoned extends Error {
-  constructor(readonly reason: 'stalled' | 'aborted') {
-    super(`write abandoned: ${reason}`);
+/** A write or read given up on; the session ends with `reason`. */
+class GaveUp extends Error {
+  constructor(readonly reason: 'stalled' | 'time' | 'aborted') {
+    super(`gave up waiting: ${reason}`);
   }
 }
 
 /**
- * Waits for a pending write, but no later than `stopAt` and no longer than `signal`
- * stays unaborted. The write's own outcome is still observed after that, so a late
- * rejection (the host destroying the stream) is not left unhandled.
+ * Waits for a pending write or read, but no later than `stopAt` (then it gives up with
+ * `late`) and no longer than `signal` stays unaborted. The outcome is still observed
+ * after that, so a late rejection (the host destroying the stream, a read timing out)
+ * is not left unhandled.
  */
-function settledBy(
-  pending: Promise<void>,
+function settledBy<T>(
+  pending: Promise<T>,
+  late: 'stalled' | 'time',
   stopAt: number,
   clock: () => number,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<T> {
   if (signal.aborted) {
     pending.catch(() => undefined);
-    return Promise.reject(new WriteAbandoned('aborted'));
+    return Promise.reject(new GaveUp('aborted'));
   }
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     const settle = (outcome: () => void): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       outcome();
     };
-    const onAbort = (): void => settle(() => reject(new WriteAbandoned('aborted')));
+    const onAbort = (): void => settle(() => reject(new GaveUp('aborted')));
     const timer = setTimeout(
-      () => settle(() => reject(new WriteAbandoned('stalled'))),
+      () => settle(() => reject(new GaveUp(late))),
       Math.max(0, stopAt - clock()),
     );
     signal.addEventListener('abort', onAbort, { once: true });
     pending.then(
-      () => settle(resolve),
+      (value) => settle(() => resolve(value)),
       (error: unknown) => settle(() => reject(error)),
     );
   });

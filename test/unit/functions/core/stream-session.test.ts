@@ -62,6 +62,7 @@ describe('Function: runStreamSession', () => {
   function start(
     overrides: Partial<StreamSessionOptions> & { resume: ResumePoint },
     write?: (chunk: string) => Promise<void> | undefined,
+    store: EventLog = log,
   ): Harness {
     const options: StreamSessionOptions = {
       channels: [channel],
@@ -77,7 +78,7 @@ describe('Function: runStreamSession', () => {
     const chunks: string[] = [];
     const abort = new AbortController();
     const done = runStreamSession(options, {
-      feed: new PollingFeed(log, { minMs: 200, maxMs: 1000 }),
+      feed: new PollingFeed(store, { minMs: 200, maxMs: 1000 }),
       clock: Date.now,
       write: (chunk) => {
         chunks.push(chunk);
@@ -289,6 +290,44 @@ describe('Function: runStreamSession', () => {
     // and it comes again after the reconnect from the last complete id.
     expect(stream.chunks.at(-1)).toContain('data: e1');
     expect(stream.chunks.filter((c) => c.includes('data: e'))).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends on time, after complete events, when a read is pending at its stop time', async () => {
+    await publish('e1');
+    // The store answers the start-up reads and the first page, then never again (the AWS
+    // call limits would end such a read, but possibly past the stop time).
+    let reads = 0;
+    const stalling: EventLog = {
+      append: (ch, events) => log.append(ch, events),
+      retained: (ch) => log.retained(ch),
+      read: (ch, after, options) => {
+        reads += 1;
+        return reads > 1
+          ? new Promise<StoredEvent[]>(() => undefined)
+          : log.read(ch, after, options);
+      },
+    };
+    const stream = start(
+      { resume: { kind: 'earliest' }, stopAt: Date.now() + 60_000 },
+      undefined,
+      stalling,
+    );
+    let summary: StreamSummary | undefined;
+    void stream.done.then((s) => {
+      summary = s;
+    });
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(reads).toBeGreaterThan(1);
+    expect(summary).toBeUndefined();
+
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(summary).toMatchObject({ events: 1, reason: 'time' });
+    expect(stream.events().map((e) => e.data)).toEqual([
+      JSON.stringify({ channels: [channel] }),
+      'e1',
+    ]);
+    expect(stream.chunks.join('').endsWith('\n\n')).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
   });
 
