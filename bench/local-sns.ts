@@ -15,7 +15,7 @@ import { DEPLOYMENT_DEFAULTS } from '../functions/config/environment.js';
 import type { Log } from '../functions/core/log.js';
 import { processBatch } from '../functions/writer/process-batch.js';
 import { DeadLetterMemory } from '../local/dead-letter-file.js';
-import { Deliverer, deliveryGroup } from '../local/sns/deliverer.js';
+import { Deliverer, outboxMessage } from '../local/sns/deliverer.js';
 import { OutboxIds } from '../local/sns/outbox-ids.js';
 import { type OutboxMessage, OutboxTable } from '../local/sns/outbox-store.js';
 import { nowMs, sleep } from './lib/stats.js';
@@ -56,21 +56,16 @@ const PAD = 'p'.repeat(160);
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:bench-local-sns';
 const silent: Log = { info() {}, error() {} };
 
-function outboxMessage(ids: OutboxIds, channel: string, data: string): OutboxMessage {
+function channelMessage(ids: OutboxIds, channel: string, data: string): OutboxMessage {
   const messageId = randomUUID();
   const attributes = { channel: { Type: 'String', Value: channel } } as const;
-  return {
-    id: ids.next().id,
-    sqsMessageId: randomUUID(),
-    group: deliveryGroup(attributes, messageId),
-    notification: {
-      messageId,
-      topicArn: TOPIC,
-      message: data,
-      timestamp: new Date().toISOString(),
-      attributes,
-    },
-  };
+  return outboxMessage(ids.next().id, randomUUID(), {
+    messageId,
+    topicArn: TOPIC,
+    message: data,
+    timestamp: new Date().toISOString(),
+    attributes,
+  });
 }
 
 export async function measureLocalSns(
@@ -92,7 +87,7 @@ export async function measureLocalSns(
     Array.from({ length: spec.events }, () => {
       const name = channel(seq % spec.channels);
       sent.set(name, [...(sent.get(name) ?? []), seq]);
-      return outboxMessage(ids, name, JSON.stringify({ seq: seq++, pad: PAD }));
+      return channelMessage(ids, name, JSON.stringify({ seq: seq++, pad: PAD }));
     });
 
   let delivered = 0;
@@ -121,7 +116,7 @@ export async function measureLocalSns(
   live.start();
   // Every channel of the burst has had an event before: the burst meets busy channels, not new ones.
   for (let i = 0; i < spec.channels; i++) {
-    const warm = outboxMessage(ids, channel(i), JSON.stringify({ seq: -1, pad: PAD }));
+    const warm = channelMessage(ids, channel(i), JSON.stringify({ seq: -1, pad: PAD }));
     await outbox.add([warm]);
     live.enqueue([warm]);
   }
@@ -141,7 +136,7 @@ export async function measureLocalSns(
   };
   const publishing = Promise.all(Array.from({ length: 4 }, publisher));
   await sleep(500);
-  const quiet = outboxMessage(ids, quietChannel, JSON.stringify({ seq: -1, pad: PAD }));
+  const quiet = channelMessage(ids, quietChannel, JSON.stringify({ seq: -1, pad: PAD }));
   const backlogLeftAtQuiet = next - delivered;
   const quietPublishedAt = nowMs();
   const quietTicket = live.reserve([quiet]);

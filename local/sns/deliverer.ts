@@ -10,7 +10,7 @@ import { type BackoffOptions, backoffCeiling } from '../../functions/core/backof
 import type { Log } from '../../functions/core/log.js';
 import { type Batch, DeliveryQueue, type QueuedMessage } from './delivery-queue.js';
 import type { OutboxMessage, OutboxStore } from './outbox-store.js';
-import { buildSnsEnvelope } from './sns-envelope.js';
+import { buildSnsEnvelope, type NotificationFields } from './sns-envelope.js';
 import type { EnvelopeAttribute } from './validate.js';
 
 /** An SQS record as the writer reads it (functions/writer/ports.ts `QueueRecord`). */
@@ -37,6 +37,16 @@ export function deliveryGroup(
 ): string {
   const channel = attributes.channel;
   return channel?.Type === 'String' ? `channel:${channel.Value}` : `message:${messageId}`;
+}
+
+/** A message as the outbox stores it, its group derived from the notification. */
+export function outboxMessage(
+  id: string,
+  sqsMessageId: string,
+  notification: NotificationFields,
+): OutboxMessage {
+  const group = deliveryGroup(notification.attributes ?? {}, notification.messageId);
+  return { id, sqsMessageId, group, notification };
 }
 
 /** The SQS-shaped record a stored message is delivered as. */

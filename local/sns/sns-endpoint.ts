@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Log } from '../../functions/core/log.js';
 import { checkAuthorization } from './authorization.js';
-import { type Deliverer, deliveryGroup } from './deliverer.js';
+import { type Deliverer, outboxMessage } from './deliverer.js';
 import { OutboxIds } from './outbox-ids.js';
 import type { OutboxMessage, OutboxStore } from './outbox-store.js';
 import { parseQueryRequest } from './query-protocol.js';
@@ -109,20 +109,15 @@ export function createSnsEndpoint(options: SnsEndpointOptions): SnsEndpoint {
   function toOutbox(accepted: AcceptedMessage, timestamp: string): OutboxMessage {
     const { id, sequenceNumber } = ids.next();
     const messageId = uuid();
-    return {
-      id,
-      sqsMessageId: uuid(),
-      group: deliveryGroup(accepted.attributes, messageId),
-      notification: {
-        messageId,
-        topicArn: options.topicArn,
-        message: accepted.message,
-        subject: accepted.subject,
-        timestamp,
-        attributes: accepted.attributes,
-        sequenceNumber: fifo ? sequenceNumber : undefined,
-      },
-    };
+    return outboxMessage(id, uuid(), {
+      messageId,
+      topicArn: options.topicArn,
+      message: accepted.message,
+      subject: accepted.subject,
+      timestamp,
+      attributes: accepted.attributes,
+      sequenceNumber: fifo ? sequenceNumber : undefined,
+    });
   }
 
   async function store(messages: readonly OutboxMessage[]): Promise<void> {

@@ -5,15 +5,11 @@
  * phantom events. `@microsoft/fetch-event-source` adopts an event's `id:` as soon as it
  * reads that line, so this holds for it only because the server writes `id:` last.
  */
-import { randomUUID } from 'node:crypto';
 import { fetchEventSource } from '@microsoft/fetch-event-source';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack } from '../../local/stack.js';
 import { startCuttingProxy } from '../support/cutting-proxy.js';
-import { localSnsClient, publishInOrder } from '../support/local-sns-client.js';
-
-type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+import { channelHolding, type LocalStack, startInteropStack } from '../support/interop-stack.js';
 
 const EVENTS = Array.from({ length: 12 }, (_, i) => `event ${i + 1}`);
 /** Connections cut mid-event before the proxy lets one through whole. */
@@ -55,12 +51,7 @@ describe('Feature: popular SSE clients across connections cut mid-event', () => 
     const scope = globalThis as Record<string, unknown>;
     scope.window ??= globalThis;
     scope.document ??= { hidden: false, addEventListener() {}, removeEventListener() {} };
-    stack = await startLocalStack({
-      port: 0,
-      inMemory: true,
-      env: { RETRY_MS: '10' },
-      log: { info() {}, error() {} },
-    });
+    stack = await startInteropStack();
   }, 60_000);
 
   afterAll(async () => {
@@ -71,10 +62,7 @@ describe('Feature: popular SSE clients across connections cut mid-event', () => 
     '%s gets every event once, in order',
     async (name) => {
       // Prepare: the channel's events are stored before anyone connects.
-      const channel = `interop/${randomUUID().slice(0, 8)}`;
-      const sns = localSnsClient(stack.url);
-      await publishInOrder(sns, stack.topicArn, channel, EVENTS);
-      sns.destroy();
+      const channel = await channelHolding(stack, EVENTS);
       const proxy = await startCuttingProxy(new URL(stack.url), CUTS);
       const received: string[] = [];
 

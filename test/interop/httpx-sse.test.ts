@@ -9,15 +9,11 @@
  * it first).
  */
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack } from '../../local/stack.js';
 import { startCuttingProxy } from '../support/cutting-proxy.js';
-import { localSnsClient, publishInOrder } from '../support/local-sns-client.js';
-
-type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+import { channelHolding, type LocalStack, startInteropStack } from '../support/interop-stack.js';
 
 const PYTHON = fileURLToPath(new URL('../../.venv-interop/bin/python', import.meta.url));
 const CLIENT = fileURLToPath(new URL('./httpx_sse_client.py', import.meta.url));
@@ -65,12 +61,7 @@ describe('Feature: httpx-sse across connections cut mid-event', () => {
         `no Python interop venv at ${PYTHON}: run \`bash scripts/setup-python-interop.sh\` (or \`npm run test:interop\`)`,
       );
     }
-    stack = await startLocalStack({
-      port: 0,
-      inMemory: true,
-      env: { RETRY_MS: '10' },
-      log: { info() {}, error() {} },
-    });
+    stack = await startInteropStack();
   }, 60_000);
 
   afterAll(async () => {
@@ -79,10 +70,7 @@ describe('Feature: httpx-sse across connections cut mid-event', () => {
 
   it('gets every event once, in order, and no phantom events', async () => {
     // Prepare: the channel's events are stored before anyone connects.
-    const channel = `interop/${randomUUID().slice(0, 8)}`;
-    const sns = localSnsClient(stack.url);
-    await publishInOrder(sns, stack.topicArn, channel, EVENTS);
-    sns.destroy();
+    const channel = await channelHolding(stack, EVENTS);
     const proxy = await startCuttingProxy(new URL(stack.url), CUTS);
 
     // Act

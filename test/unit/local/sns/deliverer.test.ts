@@ -10,7 +10,7 @@ import {
   Deliverer,
   type DelivererOptions,
   type DeliveryRecord,
-  deliveryGroup,
+  outboxMessage,
 } from '../../../../local/sns/deliverer.js';
 import { OutboxIds } from '../../../../local/sns/outbox-ids.js';
 import {
@@ -42,18 +42,13 @@ function message(channel: string | undefined, data: string): OutboxMessage {
   const messageId = `sns-${data}`;
   const attributes: Record<string, EnvelopeAttribute> =
     channel === undefined ? {} : { channel: { Type: 'String', Value: channel } };
-  return {
-    id,
-    sqsMessageId: `sqs-${data}`,
-    group: deliveryGroup(attributes, messageId),
-    notification: {
-      messageId,
-      topicArn: TOPIC,
-      message: data,
-      timestamp: new Date().toISOString(),
-      attributes,
-    },
-  };
+  return outboxMessage(id, `sqs-${data}`, {
+    messageId,
+    topicArn: TOPIC,
+    message: data,
+    timestamp: new Date().toISOString(),
+    attributes,
+  });
 }
 
 /** What a deliver call was given: the payloads, read back from the envelopes. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliveryGroup } from '../../../../local/sns/deliverer.js';
+import { outboxMessage } from '../../../../local/sns/deliverer.js';
 import { OutboxIds } from '../../../../local/sns/outbox-ids.js';
 import {
   MemoryOutbox,
@@ -16,18 +16,13 @@ const ids = new OutboxIds();
 function message(channel: string, data: string): OutboxMessage {
   const { id } = ids.next();
   const attributes = { channel: { Type: 'String', Value: channel } } as const;
-  return {
-    id,
-    sqsMessageId: randomUUID(),
-    group: deliveryGroup(attributes, id),
-    notification: {
-      messageId: randomUUID(),
-      topicArn: 'arn:aws:sns:us-east-1:000000000000:local',
-      message: data,
-      timestamp: new Date().toISOString(),
-      attributes,
-    },
-  };
+  return outboxMessage(id, randomUUID(), {
+    messageId: randomUUID(),
+    topicArn: 'arn:aws:sns:us-east-1:000000000000:local',
+    message: data,
+    timestamp: new Date().toISOString(),
+    attributes,
+  });
 }
 
 describe('Class: OutboxTable and MemoryOutbox', () => {
