@@ -169,11 +169,6 @@ export class Deliverer {
     this.#queue = new DeliveryQueue({ maxHeldBytes: options.maxHeldBytes ?? 64 * 1024 * 1024 });
   }
 
-  /** Messages waiting or in delivery. */
-  get pending(): number {
-    return this.#queue.size + this.#early.reduce((n, r) => n + r.messages.length, 0);
-  }
-
   /** Bytes of message bodies held in memory now. */
   get heldBytes(): number {
     return this.#queue.heldBytes;
