@@ -54,6 +54,14 @@ export const ENV = {
   awsRequestTimeoutMs: 'AWS_CALL_REQUEST_TIMEOUT_MS',
   awsMaxAttempts: 'AWS_CALL_MAX_ATTEMPTS',
 
+  // The Web Function host of the subscribe routes (functions/handlers/web-server.ts).
+  /** Set by Lambda: the host:port the server listens on. */
+  lambdaHttpEndpoint: 'AWS_LAMBDA_HTTP_ENDPOINT',
+  /** The revision's timeout, seconds: each request's deadline, as a stream sees it. */
+  requestTimeoutSeconds: 'REQUEST_TIMEOUT_SECONDS',
+  /** Client connections one environment serves before answering 503. */
+  maxConnections: 'MAX_CONNECTIONS',
+
   // Read by Powertools and Node, written by the construct.
   powertoolsServiceName: 'POWERTOOLS_SERVICE_NAME',
   powertoolsMetricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',

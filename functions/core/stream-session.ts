@@ -39,13 +39,20 @@ export interface StreamSessionDependencies {
   readonly write: (chunk: string) => Promise<void> | void;
   /** Aborts when the client goes away (Node) or the host wants the stream ended. */
   readonly signal: AbortSignal;
+  /**
+   * Aborts when the server is shutting down (a Web Function environment being retired):
+   * the stream ends cleanly after its last complete event, as at `stopAt`, with reason
+   * `shutdown`, and the client reconnects elsewhere with its last id.
+   */
+  readonly shutdown?: AbortSignal | undefined;
 }
 
 /**
  * Why a stream ended. `stalled`: a write had not drained by `stopAt` (a client that
- * stopped reading); the connection must then be destroyed, not ended.
+ * stopped reading); the connection must then be destroyed, not ended. `shutdown`: the
+ * host asked every stream to end (SIGTERM); the response ends like one at `stopAt`.
  */
-export type StopReason = 'time' | 'budget' | 'aborted' | 'stalled';
+export type StopReason = 'time' | 'budget' | 'aborted' | 'stalled' | 'shutdown';
 
 export interface StreamSummary {
   readonly events: number;
@@ -93,6 +100,9 @@ export async function runStreamSession(
     return await stream(options, deps, counts);
   } catch (error) {
     if (!(error instanceof GaveUp)) throw error;
+    if (error.reason === 'aborted' && !deps.signal.aborted && deps.shutdown?.aborted === true) {
+      return { ...counts, reason: 'shutdown' };
+    }
     // Cut inside an event is safe: an SSE client dispatches an event only at its
     // closing blank line, so it drops the incomplete one and reconnects with the id of
     // the last complete event, from which this event is sent again. A read given up on
@@ -106,7 +116,9 @@ async function stream(
   deps: StreamSessionDependencies,
   counts: { events: number; bytes: number; resets: number },
 ): Promise<StreamSummary> {
-  const { feed, clock, signal } = deps;
+  const { feed, clock, shutdown } = deps;
+  // Every wait ends on either abort; stopReason() tells the two apart.
+  const signal = shutdown === undefined ? deps.signal : AbortSignal.any([deps.signal, shutdown]);
   let lastWrite = clock();
 
   const send = async (chunk: string): Promise<void> => {
@@ -151,7 +163,8 @@ async function stream(
   for (const reset of start.resets) await sendReset(reset);
 
   const stopReason = (): StopReason | undefined => {
-    if (signal.aborted) return 'aborted';
+    if (deps.signal.aborted) return 'aborted';
+    if (shutdown?.aborted === true) return 'shutdown';
     if (counts.bytes >= options.byteBudget) return 'budget';
     if (clock() >= options.stopAt) return 'time';
     return undefined;

@@ -24,6 +24,11 @@ export interface RouterDependencies {
   readonly authorize?: Authorizer;
   /** Told of an unexpected error before it becomes a 500 answer (log it here). */
   readonly onError?: (error: unknown, request: HttpRequest) => void;
+  /**
+   * Aborts when the whole server is shutting down: every stream ends after its last
+   * complete event (reason `shutdown`) and a long poll answers with what it has.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 const STREAM_HEADERS = {
@@ -85,7 +90,7 @@ export function createRouter(
             pageSize: config.pageSize,
             paddingBytes: config.paddingBytes,
           },
-          { feed, clock: deps.clock, write, signal },
+          { feed, clock: deps.clock, write, signal, shutdown: deps.shutdown },
         ),
     };
   }
@@ -98,6 +103,7 @@ export function createRouter(
       limits.push(request.deadline - config.deadlineMarginMs - deps.clock());
     }
     if (notAfter !== undefined) limits.push(notAfter - deps.clock());
+    const signals = [request.signal, deps.shutdown].filter((s) => s !== undefined);
     const result = await runPoll(
       {
         channels: req.channels,
@@ -109,7 +115,7 @@ export function createRouter(
       {
         feed: deps.feed(),
         clock: deps.clock,
-        signal: request.signal ?? new AbortController().signal,
+        signal: signals.length > 0 ? AbortSignal.any(signals) : new AbortController().signal,
       },
     );
     return { kind: 'json', status: 200, headers: { ...JSON_HEADERS, ...cors }, body: result };

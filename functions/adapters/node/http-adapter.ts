@@ -30,6 +30,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ConnectionLimits } from '../../config/connection-limits.js';
 import {
   errorBody,
   type HttpHeaders,
@@ -47,6 +48,12 @@ export interface RequestListenerOptions {
    * headers (connection destroyed). @default a `console.error` line
    */
   readonly onError?: (error: unknown, request: HttpRequest) => void;
+  /**
+   * How long the host lets one request run (a Web Function revision's timeout): each
+   * request gets `deadline` = its arrival + this, so a stream ends itself before the
+   * host cuts it. @default no deadline
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /** A `node:http` request listener that also tells when every request it took is done. */
@@ -88,10 +95,12 @@ export function createRequestListener(
   options: RequestListenerOptions = {},
 ): SubscribeRequestListener {
   const onError = options.onError ?? reportError;
+  const { requestTimeoutMs } = options;
   const active = new Set<Promise<void>>();
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const running = serve(router, req, res, onError).catch((error: unknown) => {
+    const deadline = requestTimeoutMs === undefined ? undefined : Date.now() + requestTimeoutMs;
+    const running = serve(router, req, res, onError, deadline).catch((error: unknown) => {
       // Only a fault of the adapter itself (say, a header Node refuses) gets here.
       // The path without the query string, which may carry a token.
       onError(error, {
@@ -117,12 +126,13 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
   onError: (error: unknown, request: HttpRequest) => void,
+  deadline: number | undefined,
 ): Promise<void> {
   let request: HttpRequest;
   let response: HttpResponse;
   const signal = watchConnection(req, res);
   try {
-    request = { ...toHttpRequest(req), signal };
+    request = { ...toHttpRequest(req), signal, deadline };
   } catch {
     // A request line Node accepted but a URL parser does not.
     writeJson(res, 400, JSON_HEADERS, errorBody('invalid_request', 'malformed URL'));
@@ -147,6 +157,21 @@ async function serve(
     return;
   }
   await stream(res, response, request, onError);
+}
+
+/** A 503 with `Retry-After` and `connection: close`, in the contract's JSON error shape. */
+function refuse(
+  res: ServerResponse,
+  retryAfterSeconds: number,
+  code: string,
+  message: string,
+): void {
+  writeJson(
+    res,
+    503,
+    { ...JSON_HEADERS, 'retry-after': String(retryAfterSeconds), connection: 'close' },
+    errorBody(code, message),
+  );
 }
 
 function writeJson(res: ServerResponse, status: number, headers: HttpHeaders, body: unknown): void {
@@ -267,34 +292,80 @@ export interface SubscribeServerOptions {
   readonly onError?: (error: unknown, request: HttpRequest) => void;
   /** Listeners for other exact paths on the same port (the local stack's `/sns`, `/`). */
   readonly handlers?: Readonly<Record<string, RequestListener>>;
+  /** See {@link RequestListenerOptions.requestTimeoutMs}. @default no deadline */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Connections served at once (`serve`) and held at most (`refuse`): a request on a
+   * connection beyond `serve` gets 503 with `Retry-After`, a connection beyond `refuse`
+   * is dropped by Node at once (connection-limits.ts). @default no limit
+   */
+  readonly connectionLimits?: ConnectionLimits;
+  /** Told of a server-level failure it survives, such as `accept` failing with EMFILE. */
+  readonly onServerError?: (error: Error) => void;
 }
+
+/** Seconds a client turned away for capacity is asked to wait (`Retry-After`). */
+export const OVER_CAPACITY_RETRY_AFTER_SECONDS = 2;
 
 export interface SubscribeServer {
   /** Base URL, e.g. `http://127.0.0.1:8787`. */
   readonly url: string;
   readonly server: Server;
+  /** Client connections open now. */
+  connections(): number;
   /**
    * Stops listening, ends every open connection (streams included) at once, and
    * resolves when every request in progress has finished.
    */
   close(): Promise<void>;
+  /**
+   * The orderly way out: stops accepting connections, answers requests that still come
+   * on open ones with 503 (`shutting_down`), waits up to `graceMs` for the requests in
+   * progress to end (streams end themselves once the router's `shutdown` signal has
+   * aborted, which the caller does first), then closes every connection left.
+   */
+  drain(graceMs: number): Promise<void>;
 }
 
 /** Starts a `node:http` server serving the routes; resolves once it is listening. */
 export async function startSubscribeServer(
   options: SubscribeServerOptions,
 ): Promise<SubscribeServer> {
-  const listener = createRequestListener(
-    options.router,
-    options.onError === undefined ? {} : { onError: options.onError },
-  );
+  const listener = createRequestListener(options.router, {
+    ...(options.onError !== undefined && { onError: options.onError }),
+    ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),
+  });
   const handlers = options.handlers ?? {};
+  const limits = options.connectionLimits;
+  let open = 0;
+  let draining = false;
   const server = createServer((req, res) => {
+    if (draining) {
+      refuse(res, 1, 'shutting_down', 'this server is shutting down; connect again');
+      return;
+    }
+    if (limits !== undefined && open > limits.serve) {
+      refuse(
+        res,
+        OVER_CAPACITY_RETRY_AFTER_SECONDS,
+        'over_capacity',
+        `this server holds its most connections (${limits.serve}); retry in ${OVER_CAPACITY_RETRY_AFTER_SECONDS} s`,
+      );
+      return;
+    }
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const handler = Object.hasOwn(handlers, path) ? handlers[path] : undefined;
     if (handler !== undefined) handler(req, res);
     else listener(req, res);
   });
+  server.on('connection', (socket) => {
+    open += 1;
+    socket.once('close', () => {
+      open -= 1;
+    });
+  });
+  // Beyond it Node destroys each new connection at once: no descriptor is kept for it.
+  if (limits !== undefined) server.maxConnections = limits.refuse;
   server.on('clientError', answerClientError);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -304,12 +375,32 @@ export async function startSubscribeServer(
       resolve();
     });
   });
+  // Once listening, an 'error' is a failed accept (EMFILE when descriptors run out):
+  // unhandled it would end the process and every stream with it; the server goes on.
+  server.on(
+    'error',
+    options.onServerError ?? ((error) => console.error('subscribe server:', error)),
+  );
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
+  const serverClosed = new Promise<void>((resolve) => server.once('close', () => resolve()));
   return {
     url: `http://${urlHost}:${port}`,
     server,
+    connections: () => open,
+    drain: async (graceMs) => {
+      draining = true;
+      server.close();
+      server.closeIdleConnections();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([listener.settled(), grace]);
+      // Streams that ended are idle connections now; their last bytes are flushed first.
+      server.closeIdleConnections();
+      await Promise.race([serverClosed, grace]);
+      server.closeAllConnections();
+      await serverClosed;
+    },
     close: () => {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
