@@ -38,6 +38,8 @@ interface Harness {
   retry: () => number | undefined;
   done: Promise<StreamSummary>;
   abort: AbortController;
+  /** The server-wide shutdown signal (SIGTERM on a Web Function). */
+  shutdown: AbortController;
 }
 
 const HOUR = 3_600_000;
@@ -77,6 +79,7 @@ describe('Function: runStreamSession', () => {
     };
     const chunks: string[] = [];
     const abort = new AbortController();
+    const shutdown = new AbortController();
     const done = runStreamSession(options, {
       feed: new PollingFeed(store, { minMs: 200, maxMs: 1000 }),
       clock: Date.now,
@@ -85,6 +88,7 @@ describe('Function: runStreamSession', () => {
         return write?.(chunk);
       },
       signal: abort.signal,
+      shutdown: shutdown.signal,
     });
     const parse = () => {
       const events: EventSourceMessage[] = [];
@@ -107,6 +111,7 @@ describe('Function: runStreamSession', () => {
       retry: () => parse().retry,
       done,
       abort,
+      shutdown,
     };
   }
 
@@ -348,6 +353,35 @@ describe('Function: runStreamSession', () => {
     stream.abort.abort();
     expect((await stream.done).reason).toBe('aborted');
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends with reason shutdown when the server shuts down, after its last complete event', async () => {
+    await publish('e1');
+    const stream = start({ resume: { kind: 'earliest' } });
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(stream.events().map((e) => e.data)).toContain('e1');
+    stream.shutdown.abort();
+    const summary = await stream.done;
+    expect(summary).toMatchObject({ events: 1, reason: 'shutdown' });
+    expect(stream.chunks.join('').endsWith('\n\n')).toBe(true);
+    // Nothing keeps the process up after the drain: no poll or heartbeat timer is left.
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('ends with reason shutdown while a write waits for drain', async () => {
+    const stream = start({ resume: { kind: 'latest' } }, stopsReadingAfter(0));
+    await vi.advanceTimersByTimeAsync(1_000);
+    stream.shutdown.abort();
+    expect((await stream.done).reason).toBe('shutdown');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('says aborted, not shutdown, when the client went away first', async () => {
+    const stream = start({ resume: { kind: 'latest' } });
+    await vi.advanceTimersByTimeAsync(1_000);
+    stream.abort.abort();
+    stream.shutdown.abort();
+    expect((await stream.done).reason).toBe('aborted');
   });
 
   it('sends padding before anything else when configured', async () => {
