@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // Browser tests need Chromium (`apt-get install chromium`), the Lambda runtime tests
-// need Node 22 and aws-lambda-ric, the package tests pack and install the packages, and
-// the interop tests need a Python venv; they run with `npm run test:browser`,
-// `npm run test:lambda`, `npm run test:packages` and `npm run test:interop` (and in CI),
-// and stay out of `npm test`.
+// need Node 22 and aws-lambda-ric, the Web Function tests Node 24 and a synth of that
+// host, the package tests pack and install the packages, and the interop tests need a
+// Python venv; they run with `npm run test:browser`, `npm run test:lambda`,
+// `npm run test:web-function`, `npm run test:packages` and `npm run test:interop` (and
+// in CI), and stay out of `npm test`.
 const browser =
   process.env.BROWSER_TESTS === '1' || process.argv.some((arg) => arg.includes('test/browser'));
 
@@ -16,6 +17,7 @@ export default defineConfig({
       : [
           'test/browser/**',
           'test/lambda-runtime/**',
+          'test/web-function/**',
           'test/packages/**',
           'test/interop/**',
           'node_modules/**',
