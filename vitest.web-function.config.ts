@@ -10,6 +10,10 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 360_000,
-    env: { POWERTOOLS_DEV: 'false', AWS_REGION: 'us-east-1', WEB_FUNCTION_TESTS: '1' },
+    env: {
+      POWERTOOLS_DEV: 'false',
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
   },
 });
