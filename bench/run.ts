@@ -1,17 +1,21 @@
 /**
- * `npm run bench` (tsx bench/run.ts [--quick]): every benchmark of issue 8 in one run,
- * against servers and databases it starts itself on 127.0.0.1, then docs/benchmarks.md
- * and docs/benchmarks.json. See docs/benchmarks.md, "Method", for what each figure is.
+ * `npm run bench` (tsx bench/run.ts [--quick] [--only web-function]): every benchmark of
+ * issue 8 in one run, against servers and databases it starts itself on 127.0.0.1, then
+ * docs/benchmarks.md and docs/benchmarks.json. See docs/benchmarks.md for what each
+ * figure is.
  *
  * Order: Lambda bundles → DynamoDB Local (append throughput, reads per connection for
- * the Node adapter and a simulated Lambda fleet) → latency and fan-out against the
- * better-sse baseline and the local stack → memory per idle connection. Every loop is
- * bounded; the whole run takes about 5–6 minutes on 2 cores.
+ * the Node adapter and a simulated Lambda fleet, then the Lambda Web Function host beside
+ * that fleet) → latency and fan-out against the better-sse baseline and the local stack →
+ * memory per idle connection. Every loop is bounded; the whole run takes about 8–9
+ * minutes on 2 cores. `--only web-function` runs the Web Function section alone (with
+ * the Lambda fleet's idle case it is compared with) and writes nothing under docs/.
  */
 import './lib/quiet-warnings.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
+import { cpus, freemem, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -35,7 +39,13 @@ import { type LocalSnsResult, measureLocalSns } from './local-sns.js';
 import { type MemoryResult, measureMemory } from './memory.js';
 import { type ActiveReads, type IdleReads, lambdaReads, nodeReads } from './reads.js';
 import { type BenchResults, renderMarkdown, summarize } from './report/index.js';
+import { webFunctionSection } from './report/sections/web-function.js';
 import { checkSoakTrace, parseSoakTrace } from './soak-checker.js';
+import {
+  measureWebFunction,
+  type WebFunctionResult,
+  type WebFunctionSpec,
+} from './web-function.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +55,11 @@ const { values: args } = parseArgs({
     'soak-trace': { type: 'string' },
     /** Re-render docs/benchmarks.md from a benchmarks.json, without measuring. */
     render: { type: 'string' },
+    /**
+     * Run one section alone (`web-function`): its figures go to stdout and a JSON file in
+     * the temporary folder, never to docs/ (a partial run must not replace a full one).
+     */
+    only: { type: 'string' },
   },
 });
 const QUICK = args.quick === true;
@@ -54,6 +69,76 @@ const STACK_TABLE = 'bench-stack-events';
 const scale = (full: number, quick: number): number => (QUICK ? quick : full);
 
 const log = (message: string): void => console.log(message);
+
+/** Sessions of the simulated Lambda fleet's idle case, the Web Function's comparison. */
+const LAMBDA_IDLE_SESSIONS = scale(128, 20);
+const LAMBDA_IDLE_SECONDS = scale(10, 4);
+
+/** The Web Function section: ~2.5 minutes at full scale (three 30 s idle windows). */
+function webFunctionSpec(): WebFunctionSpec {
+  const few = scale(128, 32);
+  const many = scale(1_000, 200);
+  const fmt = (n: number): string => n.toLocaleString('en-US');
+  return {
+    // Two heartbeat periods (15 s), so each window holds the same number of heartbeats.
+    idleSeconds: scale(30, 8),
+    baselineSeconds: scale(10, 4),
+    idle: [
+      { name: `${fmt(few)} connections, 1 channel`, connections: few, channels: 1 },
+      { name: `${fmt(few)} connections, ${fmt(few)} channels`, connections: few, channels: few },
+      { name: `${fmt(many)} connections, 1 channel`, connections: many, channels: 1 },
+    ],
+    latency: [
+      {
+        name: `${fmt(scale(100, 20))} subscribers, 1 channel, writer in another process`,
+        subscribers: scale(100, 20),
+        channels: 1,
+        events: scale(300, 60),
+        ratePerSecond: 20,
+      },
+      {
+        name: `${fmt(few)} subscribers, ${fmt(few)} channels, writer in another process`,
+        subscribers: few,
+        channels: few,
+        events: scale(300, 64),
+        ratePerSecond: 25,
+      },
+    ],
+  };
+}
+
+/** `--only web-function`: DynamoDB Local, the Lambda fleet's idle reads, the section. */
+async function onlyWebFunction(): Promise<void> {
+  const dynamo = await startDynamoDBLocal({});
+  const tableName = 'bench-events';
+  try {
+    await ensureTable(dynamo.client, eventLogTableDefinition(tableName));
+    const writerLog = new DynamoDBEventLog({ client: dynamo.client, tableName });
+    const lambdaIdle = await lambdaReads(
+      { endpoint: dynamo.endpoint, tableName, writerLog },
+      {
+        prefix: 'reads-lambda-idle',
+        sessions: LAMBDA_IDLE_SESSIONS,
+        idleSeconds: LAMBDA_IDLE_SECONDS,
+      },
+    );
+    const result = await measureWebFunction(
+      { dynamoEndpoint: dynamo.endpoint, tableName, writerLog, lambdaFleet: lambdaIdle.idle, log },
+      webFunctionSpec(),
+    );
+    const file = join(tmpdir(), `sse-bench-web-function-${Date.now()}.json`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ machine: machine(), quick: QUICK, webFunction: result }, null, 2)}\n`,
+    );
+    const lines: string[] = [];
+    webFunctionSection((text = '') => lines.push(text), result);
+    log(`\n${lines.join('\n')}`);
+    log(`wrote ${file} in ${elapsed()}`);
+  } finally {
+    await dynamo.stop();
+  }
+}
 const t0 = Date.now();
 const elapsed = (): string => `${Math.round((Date.now() - t0) / 1000)} s`;
 
@@ -108,6 +193,18 @@ async function main(): Promise<void> {
     }
     write(args.out ?? 'docs', results);
     log(`re-rendered ${args.out ?? 'docs'}/benchmarks.md from ${args.render}`);
+    return;
+  }
+
+  if (args.only !== undefined) {
+    if (args.only !== 'web-function')
+      throw new Error(`--only takes web-function, not ${args.only}`);
+    log(
+      `bench --only web-function: load ${loadavg()
+        .map((l) => round(l, 2))
+        .join(' ')}${QUICK ? ' (quick)' : ''}`,
+    );
+    await onlyWebFunction();
     return;
   }
 
@@ -244,8 +341,8 @@ async function main(): Promise<void> {
     }
     const lambdaIdle = await lambdaReads(context, {
       prefix: 'reads-lambda-idle',
-      sessions: scale(100, 20),
-      idleSeconds,
+      sessions: LAMBDA_IDLE_SESSIONS,
+      idleSeconds: LAMBDA_IDLE_SECONDS,
     });
     idle.push(lambdaIdle.idle);
     const lambdaActive = await lambdaReads(context, {
@@ -267,6 +364,14 @@ async function main(): Promise<void> {
     }
     results.idleReads = idle;
     results.activeReads = active;
+
+    // The Web Function host, on the same DynamoDB Local, beside this run's Lambda fleet.
+    log(`\n== Lambda Web Function host (${elapsed()}) ==`);
+    const webFunction: WebFunctionResult = await measureWebFunction(
+      { dynamoEndpoint: dynamo.endpoint, tableName, writerLog, lambdaFleet: lambdaIdle.idle, log },
+      webFunctionSpec(),
+    );
+    results.webFunction = webFunction;
   } finally {
     await dynamo.stop();
   }

@@ -31,7 +31,7 @@ const CAPACITY_COMMANDS = new Set([
   'TransactGetItemsCommand',
 ]);
 
-const READ_COMMANDS = new Set([
+export const READ_COMMANDS: ReadonlySet<string> = new Set([
   'GetItemCommand',
   'QueryCommand',
   'ScanCommand',
@@ -69,7 +69,8 @@ export interface DynamoDBCounter {
   snapshot(): DynamoDBCounts;
 }
 
-interface CountedInput {
+/** The request fields the counter looks at: the SDK's command input, or the wire's JSON body. */
+export interface CountedInput {
   readonly ConsistentRead?: boolean;
   readonly Key?: Record<string, AttributeValue>;
   readonly Item?: Record<string, AttributeValue>;
@@ -159,7 +160,7 @@ export function writeUnitsOf(command: string, input: CountedInput): number {
 }
 
 /** The partition key value a read touches: the first string in its key or key condition. */
-function partitionOf(command: string, input: CountedInput): string {
+export function partitionOf(command: string, input: CountedInput): string {
   const values =
     command === 'GetItemCommand'
       ? input.Key
@@ -168,6 +169,11 @@ function partitionOf(command: string, input: CountedInput): string {
         : undefined;
   for (const value of Object.values(values ?? {})) if (value.S !== undefined) return value.S;
   return '';
+}
+
+/** What AWS bills a read at least: 0.5 unit eventually consistent, 1 strongly consistent. */
+export function minimumReadUnits(input: CountedInput): number {
+  return input.ConsistentRead === true ? 1 : 0.5;
 }
 
 /** Installs the counting middleware on `client`. */
@@ -198,7 +204,7 @@ export function countDynamoDB(client: DynamoDBClient): DynamoDBCounter {
         count.writeUnits += writeUnits;
         if (READ_COMMANDS.has(name)) {
           const reported = reportedUnits((result.output as CountedOutput).ConsumedCapacity);
-          const billed = Math.max(reported, input.ConsistentRead === true ? 1 : 0.5);
+          const billed = Math.max(reported, minimumReadUnits(input));
           count.readUnits += billed;
           const key = partitionOf(name, input);
           const partition = byPartition.get(key) ?? { reads: 0, readUnits: 0 };

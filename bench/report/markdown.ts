@@ -9,6 +9,7 @@ import { localSnsSection } from './sections/local-sns.js';
 import { memorySection } from './sections/memory.js';
 import { readsSection } from './sections/reads.js';
 import { soakSection } from './sections/soak.js';
+import { webFunctionSection } from './sections/web-function.js';
 import type { BenchResults, Summary } from './types.js';
 
 export function renderMarkdown(r: BenchResults, s: Summary): string {
@@ -59,6 +60,7 @@ export function renderMarkdown(r: BenchResults, s: Summary): string {
   localSnsSection(p, r);
   readsSection(p, r);
   memorySection(p, r);
+  if (r.webFunction !== undefined) webFunctionSection(p, r.webFunction);
   bundlesSection(p, r);
   costSection(p, s);
   soakSection(p, r);
@@ -66,8 +68,11 @@ export function renderMarkdown(r: BenchResults, s: Summary): string {
   p('## Reproduce');
   p();
   p('```sh');
-  p('npm run bench            # ~6 min on 2 cores; writes docs/benchmarks.md and .json');
+  p('npm run bench            # ~9 min on 2 cores; writes docs/benchmarks.md and .json');
   p('npm run bench -- --quick # smaller sizes, ~3 min, for trying changes');
+  p(
+    'npm run bench -- --only web-function  # the Web Function section alone, ~3 min; nothing under docs/',
+  );
   p('npm run bench -- --soak-trace /tmp/sse-soak-trace-….json  # also summarise a soak run');
   p('npm run bench -- --render docs/benchmarks.json  # rewrite the .md from saved figures');
   p('npm run soak -- --minutes 3');

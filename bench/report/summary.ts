@@ -151,6 +151,31 @@ export function summarize(r: BenchResults): Summary {
           `The rest of the RSS is heap that V8 committed ahead of use (${kb(mem.perConnection.heapTotal)} committed per connection) and allocator pages GC does not hand back, which also makes RSS per connection swing between runs (baseline here: ${kb(r.memory.baseline.perConnection.rss)}). Going well below needs fewer objects per stream (many streams per connection over HTTP/2), not changes to the session.`,
   });
 
+  // The Web Function host.
+  const wf = r.webFunction;
+  const wfOne = wf?.idle.find((x) => x.channels === 1);
+  if (wf !== undefined && wfOne !== undefined) {
+    const lambdaPerHour = wf.lambdaFleet.readsPerConnectionSecond * 3600;
+    const met = wf.readRatio <= 0.01;
+    targets.push({
+      target: `Web Function, ${wfOne.name}: event-log reads per idle connection-hour ≤ 1/100 of the Lambda fleet's`,
+      measured: `${round(wfOne.readsPerConnectionHour, 1)} against ${round(lambdaPerHour, 1)} (${wf.lambdaFleet.subscribers} Lambda sessions): 1/${round(1 / wf.readRatio, 0)}`,
+      met,
+      gap: met
+        ? undefined
+        : `${round(wf.readRatio * 100, 2)}× the allowed share. The server polls each channel once per poll interval (${round(wfOne.readsPerChannelSecond, 2)} reads per channel-second here), so its reads per connection are that ÷ connections on the channel: below about 100 connections per channel no poller-per-channel design gets to 1/100; a change feed instead of polling would.`,
+    });
+  }
+  if (wf !== undefined) {
+    const wrong = wf.latency.reduce((n, x) => n + x.lost + x.duplicates + x.outOfOrder, 0);
+    targets.push({
+      target: 'Web Function, writer in another process: 0 lost, 0 duplicated, 0 out of order',
+      measured: `${wrong} wrong over ${wf.latency.reduce((n, x) => n + x.delivered, 0)} deliveries (${wf.latency.map((x) => `${x.name}: p99 ${ms(x.latencyMs.p99)}`).join('; ')})`,
+      met: wrong === 0,
+      gap: wrong === 0 ? undefined : 'see the Web Function latency table',
+    });
+  }
+
   // Bundles.
   const stream = r.bundles.find((b) => b.name === 'stream');
   if (stream !== undefined) {

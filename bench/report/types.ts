@@ -6,6 +6,7 @@ import type { LocalSnsResult } from '../local-sns.js';
 import type { MemoryResult } from '../memory.js';
 import type { ActiveReads, IdleReads } from '../reads.js';
 import type { SoakReport } from '../soak-checker.js';
+import type { WebFunctionResult } from '../web-function.js';
 
 export interface BenchResults {
   readonly machine: {
@@ -37,6 +38,8 @@ export interface BenchResults {
     readonly productStoredDirectly?: FanoutResult | undefined;
   };
   readonly memory: { readonly product: MemoryResult; readonly baseline: MemoryResult };
+  /** The Lambda Web Function host; older runs had none. */
+  readonly webFunction?: WebFunctionResult;
   readonly durationSeconds: number;
   readonly loadAverageAtEnd: readonly number[];
   /** A soak run's trace, checked again (`--soak-trace`). */

@@ -1,0 +1,161 @@
+/**
+ * The "Lambda Web Function host" section: idle reads, CPU and memory of the web-server
+ * bundle per connection-hour beside the Lambda fleet, and append → receive latency with
+ * the writer in another process. Takes the section's own result, so `--only
+ * web-function` can print it without a full run.
+ */
+import { DEPLOYMENT_DEFAULTS } from '../../../functions/config/environment.js';
+import { round } from '../../lib/stats.js';
+import type { WebFunctionResult } from '../../web-function.js';
+import { type Emit, kb, ms, table } from '../format.js';
+
+const mib = (bytes: number): string => `${round(bytes / 2 ** 20, 1)} MiB`;
+const load = (l: readonly number[]): string => l.join(' / ');
+
+export function webFunctionSection(p: Emit, w: WebFunctionResult): void {
+  const lambda = w.lambdaFleet;
+  const lambdaPerHour = lambda.readsPerConnectionSecond * 3600;
+  p('## Lambda Web Function host');
+  p();
+  p(
+    `The subscribe routes' second host, measured as it runs on AWS: \`functions/handlers/web-server.ts\` bundled by esbuild with the construct's options but \`target: node24\`, started under Node ${w.node} (\`scripts/setup-node24.sh\`) as its own process, listening on \`AWS_LAMBDA_HTTP_ENDPOINT\`, one \`SharedFeed\` (one poller per channel) for all its streams. ` +
+      'The writer is in another process, as on AWS: the bench appends through `DynamoDBEventLog` on its own client, straight to DynamoDB Local, and the server learns of an event only from its own polls. ' +
+      "The server's DynamoDB endpoint (`AWS_ENDPOINT_URL_DYNAMODB`) is a counting proxy in the bench process: it passes every request on unchanged and counts it by `X-Amz-Target` and, for reads, by the channel in its key, so the figures cover each case's channels only; read units are AWS's minimum per request (0.5 eventually consistent), exact for polls that return ≤ 4 KB. " +
+      `CPU is utime + stime of the server process from \`/proc/<pid>/stat\`, memory its VmRSS from \`/proc/<pid>/status\`, both over an idle window of ${round(w.idle[0]?.seconds ?? Number.NaN, 0)} s that starts ${w.warmSeconds} s after every connection has had its \`stream.open\` (heartbeat every ${DEPLOYMENT_DEFAULTS.heartbeatSeconds} s, poll interval ${DEPLOYMENT_DEFAULTS.pollMinMs} → ${DEPLOYMENT_DEFAULTS.pollMaxMs} ms). ` +
+      "Each case runs on a fresh server process. The SSE clients are the bench's own readers in the bench process. " +
+      `Load average ${load(w.loadAtStart)} when the section started and ${load(w.loadAtEnd)} when it ended (${w.durationSeconds} s); each row gives the load when it was taken.`,
+  );
+  p();
+  p(
+    table(
+      [
+        'Host',
+        'Connections',
+        'Channels',
+        'Open',
+        'Query',
+        'GetItem',
+        'Reads per idle connection-hour',
+        'RCU per idle connection-hour',
+        'Reads per channel-second',
+        'Load (1 / 5 / 15 min)',
+      ],
+      [
+        ...w.idle.map((x) => [
+          'Web Function',
+          x.connections,
+          x.channels,
+          `${x.opened}/${x.connections}`,
+          x.queries,
+          x.getItems,
+          round(x.readsPerConnectionHour, 1),
+          round(x.readUnitsPerConnectionHour, 1),
+          round(x.readsPerChannelSecond, 2),
+          load(x.load),
+        ]),
+        [
+          'Lambda fleet (same run)',
+          lambda.subscribers,
+          lambda.channels,
+          '',
+          '',
+          '',
+          round(lambdaPerHour, 1),
+          round(lambda.readUnitsPerConnectionHour, 1),
+          '',
+          '',
+        ],
+      ],
+    ),
+  );
+  p();
+  const one = w.idle.find((x) => x.channels === 1);
+  if (one !== undefined) {
+    p(
+      `**Reads per idle connection-hour, ${one.name}, Web Function ÷ Lambda fleet: ${round(w.readRatio, 4)} = 1/${round(1 / w.readRatio, 0)}** (${round(one.readsPerConnectionHour, 1)} against ${round(lambdaPerHour, 1)}; the acceptance is at most 1/100). ` +
+        'A Web Function polls once per channel per poll interval whatever the number of connections on it, where every Lambda stream polls on its own; with each connection on its own channel the two are alike, one poller per connection.',
+    );
+    p();
+  }
+  p(
+    table(
+      [
+        'Connections',
+        'Channels',
+        'CPU-s in window',
+        'CPU (share of one core)',
+        'CPU-s per connection-hour',
+        'RSS before → at the end',
+        'RSS per connection',
+        'RSS GB-s per connection-hour',
+        'Load (1 / 5 / 15 min)',
+      ],
+      [
+        [
+          0,
+          0,
+          round(w.baseline.cpuSeconds, 3),
+          `${round((w.baseline.cpuSeconds / w.baseline.seconds) * 100, 2)}%`,
+          `${round(w.baseline.cpuSecondsPerHour, 2)} per hour (no connection)`,
+          mib(w.baseline.rssBytes),
+          '',
+          `${round((w.baseline.rssBytes / 1024 ** 3) * 3600, 0)} per hour`,
+          load(w.baseline.load),
+        ],
+        ...w.idle.map((x) => [
+          x.connections,
+          x.channels,
+          round(x.cpuSeconds, 3),
+          `${round(x.cpuShare * 100, 2)}%`,
+          round(x.cpuSecondsPerConnectionHour, 4),
+          `${mib(x.rssBeforeBytes)} → ${mib(x.rssBytes)}`,
+          kb(x.rssPerConnectionBytes),
+          round(x.rssGbSecondsPerConnectionHour, 2),
+          load(x.load),
+        ]),
+      ],
+    ),
+  );
+  p();
+  p(
+    "What Web Functions bill besides requests: active CPU time and memory over the environment's life (FACTS.md; no prices were found, see [costs.md](costs.md) for the formulas). \"RSS GB-s per connection-hour\" is the whole process's resident memory (GiB, as Lambda counts GB) × 3,600 s ÷ connections; if memory is billed on the environment's 2 GB instead, it is 7,200 ÷ connections. " +
+      "An environment serves at most 128 streams (`maxConcurrencyPerEnvironment`), so the 1,000-connection row shows how the server scales, not one environment's load. Idle CPU is mostly heartbeats and the pollers' empty reads.",
+  );
+  p();
+  p(
+    table(
+      [
+        'Case',
+        'Events (rate)',
+        'p50',
+        'p95',
+        'p99',
+        'max',
+        'Delivered',
+        'Lost',
+        'Duplicated',
+        'Out of order',
+        'Load (1 / 5 / 15 min)',
+      ],
+      w.latency.map((x) => [
+        x.name,
+        `${x.events} (${x.ratePerSecond}/s)`,
+        ms(x.latencyMs.p50),
+        ms(x.latencyMs.p95),
+        ms(x.latencyMs.p99),
+        ms(x.latencyMs.max),
+        `${x.delivered}/${x.expected}`,
+        x.lost,
+        x.duplicates,
+        x.outOfOrder,
+        load(x.load),
+      ]),
+    ),
+  );
+  p();
+  p(
+    "Latency = arrival of the event at a subscriber − the time written into its payload just before the bench called `append` (one clock). Events are appended one at a time, spread round robin over the channels, each channel's in sequence order; a subscriber's copy of an event it already had counts as duplicated, one below the highest it had on that channel as out of order. " +
+      `Most of the latency is the wait for the channel's next poll: ${DEPLOYMENT_DEFAULTS.pollMinMs} ms after a poll that found events, backing off to ${DEPLOYMENT_DEFAULTS.pollMaxMs} ms on a quiet channel, which is what each of many channels is when the events are spread over them.`,
+  );
+  p();
+}
