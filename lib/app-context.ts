@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Node } from 'constructs';
 import { SsePubSubConfigError } from './errors.js';
-import type { SsePubSubProps } from './props.js';
+import { type SsePubSubProps, SUBSCRIBE_HOSTS } from './props.js';
 import type { SsePubSubStackProps } from './sse-pub-sub-stack.js';
 
 /**
@@ -16,6 +16,8 @@ export const CONTEXT_KEYS = {
   fifo: 'ssePubSub:fifo',
   /** `true`: a CloudFront distribution in front of the function URL. */
   cloudFront: 'ssePubSub:cloudFront',
+  /** `functionUrl` (default) or `webFunction`: what serves the subscribe routes. */
+  subscribeHost: 'ssePubSub:subscribeHost',
   /** `NONE` (default) or `AWS_IAM` (with `cloudFront`: only CloudFront may call it). */
   streamAuthType: 'ssePubSub:streamAuthType',
   /** Private channel prefixes; a token secret is generated. */
@@ -47,6 +49,15 @@ export function stackPropsFromContext(node: Node): StackSettings {
   if (fifo !== undefined) pubSub.fifo = fifo;
   const cloudFront = booleanValue(CONTEXT_KEYS.cloudFront, read(CONTEXT_KEYS.cloudFront));
   if (cloudFront !== undefined) pubSub.cloudFront = cloudFront;
+
+  const host = stringValue(CONTEXT_KEYS.subscribeHost, read(CONTEXT_KEYS.subscribeHost));
+  if (host !== undefined) {
+    const known = SUBSCRIBE_HOSTS.find((name) => name.toLowerCase() === host.toLowerCase());
+    if (known === undefined) {
+      throw contextError(CONTEXT_KEYS.subscribeHost, SUBSCRIBE_HOSTS.join(' or '), host);
+    }
+    pubSub.subscribeHost = known;
+  }
 
   const authType = stringValue(CONTEXT_KEYS.streamAuthType, read(CONTEXT_KEYS.streamAuthType));
   if (authType !== undefined) {

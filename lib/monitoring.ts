@@ -65,19 +65,22 @@ export interface SsePubSubAlarms {
    * points at invocations from outside the queue.
    */
   readonly writerThrottles: cloudwatch.Alarm;
-  /** Stream or poll invocations failed (`Errors` sum > 0), including timeouts. */
-  readonly streamErrors: cloudwatch.Alarm;
+  /**
+   * Stream or poll invocations failed (`Errors` sum > 0), including timeouts. With the
+   * stream function (`subscribeHost: 'functionUrl'`) only, as the next two.
+   */
+  readonly streamErrors?: cloudwatch.Alarm;
   /**
    * Subscribers were turned away (`Throttles` sum > 0): `maxStreams` streams were open.
    * Every open stream holds one execution environment.
    */
-  readonly streamThrottles: cloudwatch.Alarm;
+  readonly streamThrottles?: cloudwatch.Alarm;
   /**
    * Concurrent streams neared the maximum (`ConcurrentExecutions` maximum of the stream
    * function ≥ 80 % of `maxStreams`, rounded up): raise `maxStreams` before subscribers
    * are throttled, or find out why so many streams are open.
    */
-  readonly streamConcurrency: cloudwatch.Alarm;
+  readonly streamConcurrency?: cloudwatch.Alarm;
   /**
    * DynamoDB throttled reads or writes on the event log (`ReadThrottleEvents` +
    * `WriteThrottleEvents` sum > 0): a hot channel is past one partition's limits
@@ -91,15 +94,41 @@ export interface SsePubSubMonitoringProps {
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly writer: lambda.IFunction;
-  readonly streamFunction: lambda.IFunction;
-  /** The stream function's reserved concurrency, which `streamConcurrency` measures against. */
-  readonly maxStreams: number;
+  /**
+   * The stream function, with its alarms and widgets. Without it (the Web Function host)
+   * the dashboard has no stream side: the aws-cdk-lib README says Web Function endpoints
+   * publish metrics in the `AWS/Lambda/Web` namespace (dimensions `FunctionName` and
+   * `EndpointName`) but names none, and none are guessed here. The server's own embedded
+   * metrics are planned work.
+   *
+   * @default - no stream alarms or widgets
+   */
+  readonly streamFunction?: lambda.IFunction;
+  /**
+   * The stream function's reserved concurrency, which `streamConcurrency` measures
+   * against; needed with `streamFunction`.
+   *
+   * @default - none (no stream function)
+   */
+  readonly maxStreams?: number;
   /**
    * Gets a notification when an alarm fires and when it recovers.
    *
    * @default - alarms without actions
    */
   readonly alarmTopic?: sns.ITopic;
+}
+
+/** Every alarm that exists, in declaration order. */
+function alarmList(alarms: SsePubSubAlarms): cloudwatch.Alarm[] {
+  return Object.values(alarms).filter((each) => each !== undefined);
+}
+
+function streamLimit(maxStreams: number | undefined): number {
+  if (maxStreams === undefined) {
+    throw new Error('SsePubSubMonitoring: streamFunction needs maxStreams');
+  }
+  return maxStreams;
 }
 
 /** The alarms and the dashboard of one {@link SsePubSub}. */
@@ -142,6 +171,34 @@ export class SsePubSubMonitoring extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
 
+    // Only with the stream function: see `streamFunction` in the props.
+    const streamAlarms = (fn: lambda.IFunction, limit: number) => ({
+      streamErrors: alarm(
+        'StreamErrors',
+        fn.metricErrors(sum),
+        'SSE pub/sub: stream function invocations failed (or timed out). See the stream log.',
+      ),
+      streamThrottles: alarm(
+        'StreamThrottles',
+        fn.metricThrottles(sum),
+        `SSE pub/sub: subscribers were turned away: ${limit} streams (maxStreams, each ` +
+          'open stream one concurrent execution) were open. Raise maxStreams, within the ' +
+          "account's unreserved concurrency.",
+      ),
+      streamConcurrency: fn
+        .metric('ConcurrentExecutions', maximum)
+        .createAlarm(this, 'StreamConcurrency', {
+          alarmDescription:
+            `SSE pub/sub: concurrent streams reached ${Math.round(STREAM_CONCURRENCY_ALARM_RATIO * 100)} % ` +
+            `of maxStreams (${limit}); beyond it subscribers are throttled. Raise maxStreams, ` +
+            'or find out why so many streams stay open.',
+          threshold: streamConcurrencyThreshold(limit),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    });
+
     this.alarms = {
       deadLetterQueueDepth: alarm(
         'DeadLetterQueueDepth',
@@ -178,30 +235,7 @@ export class SsePubSubMonitoring extends Construct {
           'appends are delayed. The queue event source stops at that number: look for other ' +
           'callers of the writer.',
       ),
-      streamErrors: alarm(
-        'StreamErrors',
-        streamFunction.metricErrors(sum),
-        'SSE pub/sub: stream function invocations failed (or timed out). See the stream log.',
-      ),
-      streamThrottles: alarm(
-        'StreamThrottles',
-        streamFunction.metricThrottles(sum),
-        `SSE pub/sub: subscribers were turned away: ${maxStreams} streams (maxStreams, each ` +
-          'open stream one concurrent execution) were open. Raise maxStreams, within the ' +
-          "account's unreserved concurrency.",
-      ),
-      streamConcurrency: streamFunction
-        .metric('ConcurrentExecutions', maximum)
-        .createAlarm(this, 'StreamConcurrency', {
-          alarmDescription:
-            `SSE pub/sub: concurrent streams reached ${Math.round(STREAM_CONCURRENCY_ALARM_RATIO * 100)} % ` +
-            `of maxStreams (${maxStreams}); beyond it subscribers are throttled. Raise maxStreams, ` +
-            'or find out why so many streams stay open.',
-          threshold: streamConcurrencyThreshold(maxStreams),
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
+      ...(streamFunction !== undefined && streamAlarms(streamFunction, streamLimit(maxStreams))),
       tableThrottles: alarm(
         'TableThrottles',
         tableThrottles,
@@ -212,7 +246,7 @@ export class SsePubSubMonitoring extends Construct {
 
     if (props.alarmTopic !== undefined) {
       const action = new actions.SnsAction(props.alarmTopic);
-      for (const each of Object.values(this.alarms)) {
+      for (const each of alarmList(this.alarms)) {
         each.addAlarmAction(action);
         each.addOkAction(action);
       }
@@ -233,7 +267,7 @@ export class SsePubSubMonitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: Object.values(this.alarms),
+        alarms: alarmList(this.alarms),
         width: 24,
         height: 3,
       }),
@@ -266,25 +300,30 @@ export class SsePubSubMonitoring extends Construct {
         [lambdaMetric(writer, 'Duration', 'p99')],
       ),
     );
-    this.dashboard.addWidgets(
+    const streamWidgets = (fn: lambda.IFunction, limit: number) => [
       new cloudwatch.GraphWidget({
         title: 'Streams: invocations and concurrency',
         left: [
-          streamFunction.metricInvocations({ ...sum, label: 'Invocations' }),
-          streamFunction.metricErrors({ ...sum, label: 'Errors' }),
-          streamFunction.metricThrottles({ ...sum, label: 'Throttles' }),
+          fn.metricInvocations({ ...sum, label: 'Invocations' }),
+          fn.metricErrors({ ...sum, label: 'Errors' }),
+          fn.metricThrottles({ ...sum, label: 'Throttles' }),
         ],
-        right: [lambdaMetric(streamFunction, 'ConcurrentExecutions', cloudwatch.Stats.MAXIMUM)],
+        right: [lambdaMetric(fn, 'ConcurrentExecutions', cloudwatch.Stats.MAXIMUM)],
         // The line concurrency cannot cross: beyond it subscribers are throttled.
-        rightAnnotations: [{ value: maxStreams, label: 'maxStreams' }],
+        rightAnnotations: [{ value: limit, label: 'maxStreams' }],
         width: 8,
         height: 6,
       }),
       graph('Streams: duration (ms)', [
-        lambdaMetric(streamFunction, 'Duration', cloudwatch.Stats.AVERAGE),
-        lambdaMetric(streamFunction, 'Duration', 'p99'),
-        lambdaMetric(streamFunction, 'Duration', cloudwatch.Stats.MAXIMUM),
+        lambdaMetric(fn, 'Duration', cloudwatch.Stats.AVERAGE),
+        lambdaMetric(fn, 'Duration', 'p99'),
+        lambdaMetric(fn, 'Duration', cloudwatch.Stats.MAXIMUM),
       ]),
+    ];
+    this.dashboard.addWidgets(
+      ...(streamFunction !== undefined
+        ? streamWidgets(streamFunction, streamLimit(maxStreams))
+        : []),
       graph(
         'DynamoDB: consumed capacity and throttles',
         [

@@ -61,6 +61,76 @@ export const DEFAULT_POLL_INTERVAL: PollIntervalProps = {
 export const STREAM_TIMEOUT_HEADROOM = Duration.seconds(60);
 /** Lambda's hard limit on one invocation, streaming or not. */
 export const LAMBDA_MAX_TIMEOUT = Duration.minutes(15);
+/**
+ * How long before its deadline a stream ends itself: `DEADLINE_MARGIN_MS` of the
+ * subscribe routes (functions/http/subscribe-config.ts), here as a Duration so that the
+ * construct does not load the routes. A Web Function's timeout must exceed the stream
+ * lifetime by more than this, or streams would be cut instead of ending cleanly.
+ */
+export const DEADLINE_MARGIN = Duration.seconds(10);
+
+/** Where the subscribe routes run: see {@link SsePubSubProps.subscribeHost}. */
+export type SsePubSubSubscribeHost = 'functionUrl' | 'webFunction';
+export const SUBSCRIBE_HOSTS: readonly SsePubSubSubscribeHost[] = ['functionUrl', 'webFunction'];
+
+/**
+ * Concurrent requests one Web Function environment takes: the service's most, 128.
+ * Streams wait on the event log and the network, so one environment holds many; they
+ * share one poller per channel there.
+ */
+export const DEFAULT_WEB_FUNCTION_MAX_CONCURRENCY = 128;
+/** `maxConcurrencyPerEnvironment` of a Web Function: an integer from 1 to 128. */
+export const WEB_FUNCTION_CONCURRENCY_RANGE = { min: 1, max: 128 } as const;
+/** A Web Function revision's timeout: whole seconds from 3 to 900. */
+export const WEB_FUNCTION_TIMEOUT_RANGE = {
+  min: Duration.seconds(3),
+  max: Duration.seconds(900),
+} as const;
+/** The smallest `maxEnvironments` a Web Function endpoint accepts. */
+export const WEB_FUNCTION_MIN_ENVIRONMENTS = 2;
+
+/** The Lambda Web Function host of the subscribe routes (`subscribeHost: 'webFunction'`). */
+export interface SsePubSubWebFunctionProps {
+  /**
+   * Most requests (open streams and waiting polls) one execution environment serves at
+   * once; Lambda adds environments beyond that. An integer from 1 to 128. Streams wait on
+   * I/O, not the CPU, so one environment holds many, and the streams of one environment
+   * share one poller per channel.
+   *
+   * @default 128
+   */
+  readonly maxConcurrencyPerEnvironment?: number;
+
+  /**
+   * Most execution environments the endpoint runs at once: with
+   * `maxConcurrencyPerEnvironment`, a cap on concurrent subscribers (and on cost).
+   * An integer of at least 2.
+   *
+   * @default - no cap but the account's quota
+   */
+  readonly maxEnvironments?: number;
+
+  /**
+   * The revision's request timeout: it bounds each request, a whole stream included, and
+   * the server hands it to every stream as its deadline (`REQUEST_TIMEOUT_SECONDS`). Whole
+   * seconds from 3 to 900, and more than `streamLifetime` plus 10 s (the margin a stream
+   * keeps before its deadline).
+   *
+   * @default - streamLifetime plus 60 s, as the stream function's timeout
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Authentication of the endpoint. `APPLICATION_MANAGED` makes it public: the server
+   * checks subscribers' tokens itself, as on a public function URL. `IAM_AUTH` requires
+   * SigV4-signed requests: with `cloudFront`, CloudFront signs them through Origin Access
+   * Control and only the distribution can reach the endpoint; grant other callers with
+   * {@link SsePubSub.grantStreamInvoke}.
+   *
+   * @default lambda.WebFunctionAuthType.APPLICATION_MANAGED
+   */
+  readonly endpointAuth?: lambda.WebFunctionAuthType;
+}
 
 /** Bounds of the stream function's adaptive poll interval. */
 export interface PollIntervalProps {
@@ -71,6 +141,29 @@ export interface PollIntervalProps {
 }
 
 export interface SsePubSubProps {
+  /**
+   * What serves the subscribe routes (`GET /events`, `GET /poll`), with the same contract
+   * either way:
+   *
+   * - `functionUrl`: the stream function behind a function URL in `RESPONSE_STREAM` mode,
+   *   one invocation (and one poller) per open stream, capped by `maxStreams`;
+   * - `webFunction`: a Lambda Web Function, a Node HTTP server of which each environment
+   *   holds up to `webFunction.maxConcurrencyPerEnvironment` streams sharing one poller
+   *   per channel. Its endpoint speaks HTTP/1.1 only, where browsers open at most 6
+   *   EventSource connections per origin: put `cloudFront` in front for HTTP/2. Not with
+   *   `maxStreams`, `streamMemorySize` or `streamAuthType`, which belong to the function.
+   *
+   * @default 'functionUrl'
+   */
+  readonly subscribeHost?: SsePubSubSubscribeHost;
+
+  /**
+   * Settings of the Web Function host. Only with `subscribeHost: 'webFunction'`.
+   *
+   * @default - the defaults of {@link SsePubSubWebFunctionProps}
+   */
+  readonly webFunction?: SsePubSubWebFunctionProps;
+
   /**
    * How long events stay readable in the event log. Items expire through DynamoDB TTL,
    * and readers filter expired items themselves because TTL deletion is lazy.

@@ -90,13 +90,22 @@ export class SsePubSubStack extends Stack {
     new CfnOutput(this, 'StreamUrl', {
       description:
         'Base URL subscribers connect to: GET /events (SSE) and GET /poll (JSON); ' +
-        'the CloudFront distribution when there is one, else the function URL',
+        'the CloudFront distribution when there is one, else the function URL or the ' +
+        'Web Function endpoint',
       value: this.pubSub.streamUrl,
     });
     if (this.pubSub.distribution !== undefined) {
+      // The origin behind the distribution: the function URL or the Web Function endpoint.
+      const webFunction = this.pubSub.webFunction;
       new CfnOutput(this, 'FunctionUrl', {
-        description: 'The stream function URL behind the CloudFront distribution',
-        value: this.pubSub.functionUrl.url,
+        description:
+          webFunction !== undefined
+            ? 'The Web Function endpoint behind the CloudFront distribution'
+            : 'The stream function URL behind the CloudFront distribution',
+        value:
+          webFunction !== undefined
+            ? `https://${webFunction.endpoint.domainName}/`
+            : (this.pubSub.functionUrl?.url ?? ''),
       });
     }
     if (this.pubSub.tokenSecret !== undefined) {

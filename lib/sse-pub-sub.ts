@@ -20,7 +20,7 @@ import { TABLE_KEYS, TTL_ATTRIBUTE } from '../functions/adapters/dynamodb/table.
 import { ENV } from '../functions/config/environment.js';
 import { secretPolicyArn, streamAuth } from './auth.js';
 import { SsePubSubConfigError } from './errors.js';
-import { bundledFunction } from './function-bundles.js';
+import { bundledFunction, WEB_SERVER_ENTRY_POINT, webServerCode } from './function-bundles.js';
 import {
   METRICS_NAMESPACE,
   type SsePubSubAlarms,
@@ -38,14 +38,20 @@ import {
   type SsePubSubProps,
   WRITER_TIMEOUT,
 } from './props.js';
-import { createStreamDistribution } from './stream-distribution.js';
+import {
+  createStreamDistribution,
+  type StreamOrigin,
+  streamOriginUrl,
+} from './stream-distribution.js';
 import {
   alarmEmailsSetting,
   concurrencySettings,
   fifoSetting,
   loggingSettings,
   retentionSetting,
+  type StreamSettings,
   streamSettings,
+  subscribeHostSettings,
 } from './validation.js';
 
 /**
@@ -54,6 +60,33 @@ import {
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
  */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/**
+ * The variables of the subscribe routes, whichever host runs them (the stream function
+ * or the Web Function server, which adds its `REQUEST_TIMEOUT_SECONDS`).
+ */
+function subscribeEnvironmentVariables(settings: {
+  readonly tableName: string;
+  readonly retention: Duration;
+  readonly stream: StreamSettings;
+  readonly authEnvironment: Record<string, string> | undefined;
+}): Record<string, string> {
+  const { stream } = settings;
+  return {
+    [ENV.tableName]: settings.tableName,
+    [ENV.retentionSeconds]: String(settings.retention.toSeconds()),
+    [ENV.streamLifetimeSeconds]: String(stream.lifetimeSeconds),
+    [ENV.heartbeatSeconds]: String(stream.heartbeatSeconds),
+    [ENV.pollMinMs]: String(stream.pollMinMs),
+    [ENV.pollMaxMs]: String(stream.pollMaxMs),
+    [ENV.paddingBytes]: String(stream.paddingBytes),
+    // Unset means no cross-origin access (an empty list).
+    ...(stream.corsOrigins === undefined ? {} : { [ENV.corsOrigins]: stream.corsOrigins }),
+    ...settings.authEnvironment,
+    [ENV.powertoolsServiceName]: STREAM_SERVICE_NAME,
+    [ENV.nodeOptions]: '--enable-source-maps',
+  };
+}
 
 /**
  * Serverless pub/sub: publishers call SNS `Publish` on {@link SsePubSub.topic}; an SQS
@@ -83,17 +116,32 @@ export class SsePubSub extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** Appends the queue's messages to the event log. */
   public readonly writer: lambda.Function;
-  /** Serves subscribers from the event log, streaming its response; reads only. */
-  public readonly streamFunction: lambda.Function;
-  /** The stream function's URL, in `RESPONSE_STREAM` mode. */
-  public readonly functionUrl: lambda.FunctionUrl;
+  /**
+   * Serves subscribers from the event log, streaming its response; reads only. With
+   * `subscribeHost: 'functionUrl'` (the default) only.
+   */
+  public readonly streamFunction?: lambda.Function;
+  /** The stream function's URL, in `RESPONSE_STREAM` mode; with the stream function only. */
+  public readonly functionUrl?: lambda.FunctionUrl;
+  /**
+   * Serves subscribers from the event log as a Node HTTP server, many streams per
+   * environment; reads only. With `subscribeHost: 'webFunction'` only. Its endpoint is
+   * `webFunction.endpoint`.
+   */
+  public readonly webFunction?: lambda.WebFunction;
+  /**
+   * The role of the custom resource that copies the Web Function's code into the stack's
+   * code bucket, with `subscribeHost: 'webFunction'`.
+   */
+  public readonly webFunctionCodeCopyRole?: iam.Role;
   /**
    * Where subscribers connect, ending in `/`: the distribution's URL with `cloudFront`
    * (`https://d….cloudfront.net/`, or the first of `domainNames`), else the function
-   * URL (`https://….lambda-url.<region>.on.aws/`).
+   * URL (`https://….lambda-url.<region>.on.aws/`) or the Web Function endpoint
+   * (`https://….lambda-web.<region>.on.aws/`).
    */
   public readonly streamUrl: string;
-  /** The CloudFront distribution in front of the function URL, with `cloudFront`. */
+  /** The CloudFront distribution in front of the subscribe origin, with `cloudFront`. */
   public readonly distribution?: cloudfront.Distribution;
   /**
    * The HS256 secret subscriber tokens are signed with, with `auth` (unless it sets
@@ -121,6 +169,7 @@ export class SsePubSub extends Construct {
     const maxReceiveCount = props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
 
     const stream = streamSettings(props);
+    const subscribeHost = subscribeHostSettings(props, stream);
     const logging = loggingSettings(props);
     const concurrency = concurrencySettings(props);
     const alarmEmails = alarmEmailsSetting(props);
@@ -242,66 +291,117 @@ export class SsePubSub extends Construct {
       }),
     );
 
-    const streamLogGroup = new logs.LogGroup(this, 'StreamLogGroup', {
-      retention: logRetention,
-      removalPolicy,
-    });
-    const streamRole = new iam.Role(this, 'StreamRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'SSE pub/sub stream: reads the event log',
-    });
-    streamLogGroup.grantWrite(streamRole);
-
     const auth = props.auth === undefined ? undefined : streamAuth(this, props.auth, removalPolicy);
     this.tokenSecret = auth?.secret;
 
-    this.streamFunction = bundledFunction(this, 'Stream', 'stream', {
-      description: 'Serves SSE pub/sub subscribers from the event log (streamed response)',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture,
-      memorySize: props.streamMemorySize ?? DEFAULT_STREAM_MEMORY_MB,
-      timeout: stream.timeout,
-      // Caps concurrent streams (one execution each) so that they cannot take the
-      // account's whole pool from the writer and every other function.
-      reservedConcurrentExecutions: concurrency.maxStreams,
-      logGroup: streamLogGroup,
-      ...logging,
-      role: streamRole,
-      environment: {
-        [ENV.tableName]: this.table.tableName,
-        [ENV.retentionSeconds]: String(retention.toSeconds()),
-        [ENV.streamLifetimeSeconds]: String(stream.lifetimeSeconds),
-        [ENV.heartbeatSeconds]: String(stream.heartbeatSeconds),
-        [ENV.pollMinMs]: String(stream.pollMinMs),
-        [ENV.pollMaxMs]: String(stream.pollMaxMs),
-        [ENV.paddingBytes]: String(stream.paddingBytes),
-        // Unset means no cross-origin access (an empty list).
-        ...(stream.corsOrigins === undefined ? {} : { [ENV.corsOrigins]: stream.corsOrigins }),
-        ...auth?.environment,
-        [ENV.powertoolsServiceName]: STREAM_SERVICE_NAME,
-        [ENV.nodeOptions]: '--enable-source-maps',
-      },
+    // One environment for both hosts: the same routes read the same variables.
+    const subscribeEnvironment = subscribeEnvironmentVariables({
+      tableName: this.table.tableName,
+      retention,
+      stream,
+      authEnvironment: auth?.environment,
     });
+    const cloudFront = props.cloudFront === true ? {} : props.cloudFront || undefined;
+
+    let subscribeRole: iam.Role;
+    if (subscribeHost.host === 'functionUrl') {
+      const streamLogGroup = new logs.LogGroup(this, 'StreamLogGroup', {
+        retention: logRetention,
+        removalPolicy,
+      });
+      subscribeRole = new iam.Role(this, 'StreamRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: 'SSE pub/sub stream: reads the event log',
+      });
+      streamLogGroup.grantWrite(subscribeRole);
+
+      this.streamFunction = bundledFunction(this, 'Stream', 'stream', {
+        description: 'Serves SSE pub/sub subscribers from the event log (streamed response)',
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture,
+        memorySize: props.streamMemorySize ?? DEFAULT_STREAM_MEMORY_MB,
+        timeout: stream.timeout,
+        // Caps concurrent streams (one execution each) so that they cannot take the
+        // account's whole pool from the writer and every other function.
+        reservedConcurrentExecutions: concurrency.maxStreams,
+        logGroup: streamLogGroup,
+        ...logging,
+        role: subscribeRole,
+        environment: subscribeEnvironment,
+      });
+
+      // No URL-level CORS: the function answers preflights and sets the headers itself,
+      // from CORS_ORIGINS, so that local runs and Lambda behave the same.
+      this.functionUrl = this.streamFunction.addFunctionUrl({
+        authType: props.streamAuthType ?? lambda.FunctionUrlAuthType.NONE,
+        invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
+      });
+    } else {
+      const settings = subscribeHost.webFunction;
+      const webLogGroup = new logs.LogGroup(this, 'WebServerLogGroup', {
+        retention: logRetention,
+        removalPolicy,
+      });
+      // The principal the WebFunction construct's own default role trusts.
+      subscribeRole = new iam.Role(this, 'WebServerRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: 'SSE pub/sub web server: reads the event log',
+      });
+      webLogGroup.grantWrite(subscribeRole);
+
+      // The custom resource that copies the code into the stack's code bucket gets a role
+      // and a log group of its own too, instead of AWSLambdaBasicExecutionRole and a log
+      // group kept forever.
+      const copyLogGroup = new logs.LogGroup(this, 'WebServerCodeCopyLogGroup', {
+        retention: logRetention,
+        removalPolicy,
+      });
+      const copyRole = new iam.Role(this, 'WebServerCodeCopyRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: 'SSE pub/sub: copies the web server code into the Web Function code bucket',
+      });
+      copyLogGroup.grantWrite(copyRole);
+      this.webFunctionCodeCopyRole = copyRole;
+
+      this.webFunction = new lambda.WebFunction(this, 'WebServer', {
+        revisionDescription:
+          'Serves SSE pub/sub subscribers from the event log (Node HTTP server, many streams per environment)',
+        code: webServerCode({ role: copyRole, logGroup: copyLogGroup }),
+        runtime: lambda.WebFunctionRuntime.NODEJS_24_X,
+        entryPoint: WEB_SERVER_ENTRY_POINT,
+        role: subscribeRole,
+        logGroup: webLogGroup,
+        applicationLogLevel: logging.applicationLogLevelV2,
+        systemLogLevel: logging.systemLogLevelV2,
+        // Explicit: the service default (30 s) would cut every stream.
+        timeout: settings.timeout,
+        maxConcurrencyPerEnvironment: settings.maxConcurrencyPerEnvironment,
+        defaultEndpointAuth: settings.endpointAuth,
+        ...(settings.maxEnvironments !== undefined && {
+          defaultEndpoint: { maxEnvironments: settings.maxEnvironments },
+        }),
+        environment: {
+          ...subscribeEnvironment,
+          // Each request's deadline: a stream ends DEADLINE_MARGIN before it.
+          [ENV.requestTimeoutSeconds]: String(settings.timeout.toSeconds()),
+        },
+      });
+      // The revision starts serving with its role's permissions in place.
+      this.webFunction.resourceRevision.node.addDependency(subscribeRole);
+    }
 
     // Least privilege: subscribers only read. GetItem for a channel's head, Query for
     // its events; no writes, and no Scan.
-    this.streamFunction.addToRolePolicy(
+    subscribeRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:Query'],
         resources: [this.table.tableArn],
       }),
     );
 
-    // No URL-level CORS: the function answers preflights and sets the headers itself,
-    // from CORS_ORIGINS, so that local runs and Lambda behave the same.
-    this.functionUrl = this.streamFunction.addFunctionUrl({
-      authType: props.streamAuthType ?? lambda.FunctionUrlAuthType.NONE,
-      invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
-    });
-
-    // The token secret, and nothing else in Secrets Manager; read once per cold start.
+    // The token secret, and nothing else in Secrets Manager; read once per start.
     if (this.tokenSecret !== undefined) {
-      this.streamFunction.addToRolePolicy(
+      subscribeRole.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['secretsmanager:GetSecretValue'],
           resources: [secretPolicyArn(this.tokenSecret)],
@@ -311,23 +411,21 @@ export class SsePubSub extends Construct {
       this.tokenSecret.encryptionKey?.grantDecrypt(
         new kms.ViaServicePrincipal(
           `secretsmanager.${Stack.of(this).region}.amazonaws.com`,
-          streamRole,
+          subscribeRole,
         ),
       );
     }
 
-    const cloudFront = props.cloudFront === true ? {} : props.cloudFront || undefined;
+    const origin: StreamOrigin =
+      this.webFunction !== undefined
+        ? { webFunction: this.webFunction }
+        : { functionUrl: this.requireFunctionUrl() };
     if (cloudFront !== undefined) {
-      this.distribution = createStreamDistribution(
-        this,
-        'Distribution',
-        this.functionUrl,
-        cloudFront,
-      );
+      this.distribution = createStreamDistribution(this, 'Distribution', origin, cloudFront);
       const host = cloudFront.domainNames?.[0] ?? this.distribution.distributionDomainName;
       this.streamUrl = `https://${host}/`;
     } else {
-      this.streamUrl = this.functionUrl.url;
+      this.streamUrl = streamOriginUrl(origin);
     }
 
     if (props.alarmTopic !== undefined) {
@@ -355,8 +453,10 @@ export class SsePubSub extends Construct {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       writer: this.writer,
-      streamFunction: this.streamFunction,
-      maxStreams: concurrency.maxStreams,
+      ...(this.streamFunction !== undefined && {
+        streamFunction: this.streamFunction,
+        maxStreams: concurrency.maxStreams,
+      }),
       ...(this.alarmTopic !== undefined && { alarmTopic: this.alarmTopic }),
     });
     this.alarms = monitoring.alarms;
@@ -388,10 +488,21 @@ export class SsePubSub extends Construct {
   }
 
   /**
-   * Lets `grantee` call the stream function URL when it uses `AWS_IAM` auth (both
-   * `lambda:InvokeFunctionUrl` and `lambda:InvokeFunction` via the URL).
+   * Lets `grantee` call the subscribe routes' origin when it requires IAM: the stream
+   * function URL with `AWS_IAM` auth (`lambda:InvokeFunctionUrl` and `lambda:InvokeFunction`
+   * via the URL), or the Web Function endpoint with `IAM_AUTH`
+   * (`lambda:InvokeWebFunctionEndpoint`).
    */
   public grantStreamInvoke(grantee: iam.IGrantable): iam.Grant {
-    return this.functionUrl.grantInvokeUrl(grantee);
+    if (this.webFunction !== undefined) return this.webFunction.endpoint.grants.invoke(grantee);
+    return this.requireFunctionUrl().grantInvokeUrl(grantee);
+  }
+
+  /** The function URL, which every construct without a Web Function has. */
+  private requireFunctionUrl(): lambda.FunctionUrl {
+    if (this.functionUrl === undefined) {
+      throw new SsePubSubConfigError('SsePubSub: no function URL was made (internal error)');
+    }
+    return this.functionUrl;
   }
 }

@@ -9,15 +9,21 @@ import type { Construct } from 'constructs';
 import { DEPLOYMENT_DEFAULTS } from '../functions/config/environment.js';
 import { SsePubSubConfigError } from './errors.js';
 import {
+  DEADLINE_MARGIN,
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_MAX_STREAMS,
   DEFAULT_POLL_INTERVAL,
   DEFAULT_RETENTION,
   DEFAULT_STREAM_LIFETIME,
+  DEFAULT_WEB_FUNCTION_MAX_CONCURRENCY,
   DEFAULT_WRITER_RESERVED_CONCURRENCY,
   LAMBDA_MAX_TIMEOUT,
   type SsePubSubProps,
   STREAM_TIMEOUT_HEADROOM,
+  SUBSCRIBE_HOSTS,
+  WEB_FUNCTION_CONCURRENCY_RANGE,
+  WEB_FUNCTION_MIN_ENVIRONMENTS,
+  WEB_FUNCTION_TIMEOUT_RANGE,
   WRITER_CONCURRENCY_RANGE,
 } from './props.js';
 import { CLOUDFRONT_ORIGIN_READ_TIMEOUT } from './stream-distribution.js';
@@ -253,4 +259,111 @@ function corsOriginsVariable(origins: readonly string[] | undefined): string | u
     }
   }
   return origins.join(',');
+}
+
+/** The Web Function host's settings, resolved from `webFunction` and its defaults. */
+export interface WebFunctionSettings {
+  readonly timeout: Duration;
+  readonly maxConcurrencyPerEnvironment: number;
+  readonly maxEnvironments: number | undefined;
+  readonly endpointAuth: lambda.WebFunctionAuthType;
+}
+
+/** Where the subscribe routes run, with the Web Function's settings when it is that host. */
+export type SubscribeHostSettings =
+  | { readonly host: 'functionUrl' }
+  | { readonly host: 'webFunction'; readonly webFunction: WebFunctionSettings };
+
+/** Props that configure the stream function, and so mean nothing to the Web Function host. */
+const FUNCTION_HOST_PROPS = ['maxStreams', 'streamMemorySize', 'streamAuthType'] as const;
+
+const WEB_FUNCTION_AUTH_TYPES: readonly string[] = Object.values(lambda.WebFunctionAuthType);
+
+/**
+ * The `subscribeHost` prop and, for `webFunction`, its settings, checked against the
+ * stream settings: a Web Function's timeout must leave a stream its deadline margin.
+ */
+export function subscribeHostSettings(
+  props: SsePubSubProps,
+  stream: StreamSettings,
+): SubscribeHostSettings {
+  const host = props.subscribeHost ?? 'functionUrl';
+  if (!SUBSCRIBE_HOSTS.includes(host)) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: subscribeHost must be ${SUBSCRIBE_HOSTS.map((name) => `'${name}'`).join(' or ')}, got ${JSON.stringify(host)}`,
+    );
+  }
+  if (host === 'functionUrl') {
+    if (props.webFunction !== undefined) {
+      throw new SsePubSubConfigError(
+        "SsePubSub: webFunction is set but subscribeHost is 'functionUrl': set subscribeHost: 'webFunction' to use it",
+      );
+    }
+    return { host };
+  }
+  for (const prop of FUNCTION_HOST_PROPS) {
+    if (props[prop] !== undefined) {
+      throw new SsePubSubConfigError(
+        `SsePubSub: ${prop} configures the stream function and cannot be used with subscribeHost 'webFunction', got ${JSON.stringify(props[prop])}`,
+      );
+    }
+  }
+
+  const given = props.webFunction ?? {};
+  const concurrency = given.maxConcurrencyPerEnvironment ?? DEFAULT_WEB_FUNCTION_MAX_CONCURRENCY;
+  const { min, max } = WEB_FUNCTION_CONCURRENCY_RANGE;
+  if (!Number.isSafeInteger(concurrency) || concurrency < min || concurrency > max) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: webFunction.maxConcurrencyPerEnvironment must be an integer from ${min} to ${max}, got ${concurrency}`,
+    );
+  }
+
+  const environments = given.maxEnvironments;
+  if (
+    environments !== undefined &&
+    (!Number.isSafeInteger(environments) || environments < WEB_FUNCTION_MIN_ENVIRONMENTS)
+  ) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: webFunction.maxEnvironments must be an integer of at least ${WEB_FUNCTION_MIN_ENVIRONMENTS}, got ${environments}`,
+    );
+  }
+
+  const timeout =
+    given.timeout ?? Duration.seconds(stream.lifetimeSeconds + STREAM_TIMEOUT_HEADROOM.toSeconds());
+  const timeoutSeconds = wholeUnits(
+    timeout.toSeconds({ integral: false }),
+    'webFunction.timeout',
+    'seconds',
+  );
+  const range = WEB_FUNCTION_TIMEOUT_RANGE;
+  if (timeoutSeconds < range.min.toSeconds() || timeoutSeconds > range.max.toSeconds()) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: webFunction.timeout must be from ${range.min.toHumanString()} to ${range.max.toHumanString()}, got ${timeout.toHumanString()}`,
+    );
+  }
+  const leastSeconds = stream.lifetimeSeconds + DEADLINE_MARGIN.toSeconds();
+  if (timeoutSeconds <= leastSeconds) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: webFunction.timeout must be more than streamLifetime plus ${DEADLINE_MARGIN.toHumanString()} ` +
+        `(${Duration.seconds(leastSeconds).toHumanString()}): a stream ends that long before its deadline, ` +
+        `got ${timeout.toHumanString()}`,
+    );
+  }
+
+  const endpointAuth = given.endpointAuth ?? lambda.WebFunctionAuthType.APPLICATION_MANAGED;
+  if (!WEB_FUNCTION_AUTH_TYPES.includes(endpointAuth)) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: webFunction.endpointAuth must be a lambda.WebFunctionAuthType, got ${JSON.stringify(endpointAuth)}`,
+    );
+  }
+
+  return {
+    host,
+    webFunction: {
+      timeout: Duration.seconds(timeoutSeconds),
+      maxConcurrencyPerEnvironment: concurrency,
+      maxEnvironments: environments,
+      endpointAuth,
+    },
+  };
 }

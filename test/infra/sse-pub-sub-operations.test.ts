@@ -47,7 +47,7 @@ describe('Construct: SsePubSub', () => {
       expect(Object.keys(pubSub.alarms).sort()).toEqual(Object.keys(ALARM_IDS).sort());
       for (const [name, alarmId] of Object.entries(ALARM_IDS)) {
         const logicalId = stack.getLogicalId(
-          pubSub.alarms[name as keyof typeof ALARM_IDS].node.defaultChild as never,
+          pubSub.alarms[name as keyof typeof ALARM_IDS]?.node.defaultChild as never,
         );
         expect(logicalId).toMatch(new RegExp(`^${alarmId}[0-9A-F]{8}$`));
       }

@@ -194,7 +194,7 @@ describe('Construct: SsePubSub', () => {
         TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PubSubStream'), 'Arn'] },
         Cors: Match.absent(),
       });
-      expect(pubSub.functionUrl.authType).toBe(lambda.FunctionUrlAuthType.NONE);
+      expect(pubSub.functionUrl?.authType).toBe(lambda.FunctionUrlAuthType.NONE);
       expect(stack.resolve(pubSub.streamUrl)).toEqual({
         'Fn::GetAtt': [expect.stringMatching(/^PubSubStreamFunctionUrl/), 'FunctionUrl'],
       });
