@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SsePubSub, type SsePubSubProps } from '../../lib/index.js';
@@ -50,4 +52,38 @@ export function resourceProperties(template: Template, type: string, idPrefix: s
     throw new Error(`expected one ${type} named ${idPrefix}…, found ${matches.length}`);
   }
   return matches[0]?.[1].Properties;
+}
+
+interface CopyProperties {
+  readonly BuildConfig: { CodeConfig: { S3Object: { Key: { 'Fn::GetAtt': [string, string] } } } };
+  readonly ContentHash: string;
+}
+
+/**
+ * The staged folder of the Web Function server's bundle in a synthesized cloud assembly
+ * (`cdk.out`): the revision's code key comes from the copy custom resource
+ * (`Custom::S3ObjectCopy`), whose `ContentHash` is the asset's hash, and the stack's asset
+ * manifest maps that hash to its folder (`asset.<hash>`, holding `index.mjs`).
+ */
+export function webServerBundleDir(
+  assemblyDir: string,
+  stackName: string,
+  template: Template,
+): string {
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: CopyProperties }
+  >;
+  const revisions = Object.values(resources).filter(
+    (resource) => resource.Type === 'AWS::Lambda::WebFunctionRevision',
+  );
+  if (revisions.length !== 1) throw new Error(`expected one revision, found ${revisions.length}`);
+  const copyId = revisions[0]?.Properties.BuildConfig.CodeConfig.S3Object.Key['Fn::GetAtt'][0];
+  const hash = copyId === undefined ? undefined : resources[copyId]?.Properties.ContentHash;
+  const manifest = JSON.parse(
+    readFileSync(join(assemblyDir, `${stackName}.assets.json`), 'utf8'),
+  ) as { files: Record<string, { source: { path: string } }> };
+  const path = hash === undefined ? undefined : manifest.files[hash]?.source.path;
+  if (typeof path !== 'string') throw new Error(`no asset ${hash} in the manifest`);
+  return join(assemblyDir, path);
 }
