@@ -94,7 +94,7 @@ function webFunctionSpec(): WebFunctionSpec {
         subscribers: scale(100, 20),
         channels: 1,
         events: scale(300, 60),
-        ratePerSecond: 20,
+        ratePerSecond: 25,
       },
       {
         name: `${fmt(few)} subscribers, ${fmt(few)} channels, writer in another process`,

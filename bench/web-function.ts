@@ -138,6 +138,8 @@ export interface WebFunctionContext {
 
 /** Lets the pollers back off to POLL_MAX_MS after the connects' first polls. */
 const WARM_MS = 3_000;
+/** After the latency cases' warm-up events: JIT and connection pools are warm by then. */
+const LATENCY_WARM_MS = 1_500;
 const HOUR = 3_600;
 const GIB = 1024 ** 3;
 const PAD = 'x'.repeat(64);
@@ -186,25 +188,22 @@ async function window(
   return { start, end, before, after: countsOf(proxy) };
 }
 
+/** The server's own cost with no connection: CPU and RSS over `seconds`. */
 async function measureBaseline(
-  bundle: WebFunctionBundle,
+  server: WebFunctionChild,
   proxy: CountingProxy,
-  tableName: string,
   seconds: number,
 ): Promise<WebFunctionBaseline> {
-  return withServer(bundle, proxy, tableName, async (server) => {
-    await sleep(WARM_MS);
-    const w = await window(server.pid, proxy, seconds);
-    const elapsed = (w.end.at - w.start.at) / 1000;
-    const cpuSeconds = w.end.cpuSeconds - w.start.cpuSeconds;
-    return {
-      seconds: elapsed,
-      cpuSeconds,
-      cpuSecondsPerHour: (cpuSeconds / elapsed) * HOUR,
-      rssBytes: w.end.rssBytes,
-      load: currentLoad(),
-    };
-  });
+  const w = await window(server.pid, proxy, seconds);
+  const elapsed = (w.end.at - w.start.at) / 1000;
+  const cpuSeconds = w.end.cpuSeconds - w.start.cpuSeconds;
+  return {
+    seconds: elapsed,
+    cpuSeconds,
+    cpuSecondsPerHour: (cpuSeconds / elapsed) * HOUR,
+    rssBytes: w.end.rssBytes,
+    load: currentLoad(),
+  };
 }
 
 async function measureIdle(
@@ -213,14 +212,21 @@ async function measureIdle(
   tableName: string,
   spec: WebFunctionIdleCase,
   idleSeconds: number,
-): Promise<WebFunctionIdle> {
+  /** Measure the server's baseline for this long before connecting (the first case only). */
+  baselineSeconds?: number,
+): Promise<{ idle: WebFunctionIdle; baseline: WebFunctionBaseline | undefined }> {
   const prefix = `wf-idle-${++run}`;
   const channelOf = (i: number): string => `${prefix}-${i % spec.channels}`;
   // Reads of this case's channels only, whatever else reads the table.
   const mine = (before: DynamoDBCounts, after: DynamoDBCounts) =>
     readsWhere(diffCounts(before, after), (channel) => channel.startsWith(`${prefix}-`));
   return withServer(bundle, proxy, tableName, async (server) => {
-    await sleep(1_000);
+    let baseline: WebFunctionBaseline | undefined;
+    if (baselineSeconds === undefined) await sleep(1_000);
+    else {
+      await sleep(WARM_MS);
+      baseline = await measureBaseline(server, proxy, baselineSeconds);
+    }
     const rssBefore = sampleProcess(server.pid).rssBytes;
     const c0 = proxy.snapshot();
     const subscribers = await connectSubscribers({
@@ -239,7 +245,7 @@ async function measureIdle(
       const cpuSeconds = w.end.cpuSeconds - w.start.cpuSeconds;
       const perConnectionHour = (value: number): number =>
         (value / seconds / spec.connections) * HOUR;
-      return {
+      const idle: WebFunctionIdle = {
         name: spec.name,
         connections: spec.connections,
         channels: spec.channels,
@@ -260,6 +266,7 @@ async function measureIdle(
         rssPerConnectionBytes: (w.end.rssBytes - rssBefore) / spec.connections,
         load: currentLoad(),
       };
+      return { idle, baseline };
     } finally {
       closeSubscribers(subscribers);
     }
@@ -344,7 +351,7 @@ async function measureLatency(
           },
         ]);
       }
-      await sleep(WARM_MS);
+      await sleep(LATENCY_WARM_MS);
       await appendPaced(context.writerLog, runId, spec.events, spec.ratePerSecond, channelOf);
       // Subscriber i reads channel i % channels, which gets the events seq ≡ i (mod channels).
       let expected = 0;
@@ -385,18 +392,30 @@ export async function measureWebFunction(
   const { log } = context;
   try {
     log(`web function: ${bundle.file} on Node ${bundle.nodeVersion}`);
-    const baseline = await measureBaseline(bundle, proxy, context.tableName, spec.baselineSeconds);
-    log(
-      `web function, no connections: ${round(baseline.cpuSeconds, 3)} CPU-s in ${round(baseline.seconds, 1)} s = ${round(baseline.cpuSecondsPerHour, 1)} CPU-s per hour; RSS ${round(baseline.rssBytes / 2 ** 20, 1)} MiB (load ${baseline.load.join(' ')})`,
-    );
     const idle: WebFunctionIdle[] = [];
-    for (const c of spec.idle) {
-      const r = await measureIdle(bundle, proxy, context.tableName, c, spec.idleSeconds);
+    let baseline: WebFunctionBaseline | undefined;
+    for (const [i, c] of spec.idle.entries()) {
+      const measured = await measureIdle(
+        bundle,
+        proxy,
+        context.tableName,
+        c,
+        spec.idleSeconds,
+        i === 0 ? spec.baselineSeconds : undefined,
+      );
+      if (measured.baseline !== undefined) {
+        baseline = measured.baseline;
+        log(
+          `web function, no connections: ${round(baseline.cpuSeconds, 3)} CPU-s in ${round(baseline.seconds, 1)} s = ${round(baseline.cpuSecondsPerHour, 1)} CPU-s per hour; RSS ${round(baseline.rssBytes / 2 ** 20, 1)} MiB (load ${baseline.load.join(' ')})`,
+        );
+      }
+      const r = measured.idle;
       idle.push(r);
       log(
         `web function idle, ${r.name}: ${r.opened}/${r.connections} open; ${r.queries} Query + ${r.getItems} GetItem in ${round(r.seconds, 1)} s = ${round(r.readsPerConnectionHour, 1)} reads (${round(r.readUnitsPerConnectionHour, 1)} RCU) per connection-hour, ${round(r.readsPerChannelSecond, 2)} per channel-second; ${round(r.connectReadsPerConnection, 2)} reads per connect; CPU ${round(r.cpuSeconds, 3)} s (${round(r.cpuShare * 100, 2)}% of a core) = ${round(r.cpuSecondsPerConnectionHour, 3)} CPU-s per connection-hour; RSS ${round(r.rssBeforeBytes / 2 ** 20, 1)} → ${round(r.rssBytes / 2 ** 20, 1)} MiB (${round(r.rssPerConnectionBytes / 1024, 1)} KiB per connection) = ${round(r.rssGbSecondsPerConnectionHour, 2)} GB-s per connection-hour (load ${r.load.join(' ')})`,
       );
     }
+    if (baseline === undefined) throw new Error('the Web Function section needs an idle case');
     const oneChannel = idle.find((x) => x.channels === 1);
     const lambdaPerHour = context.lambdaFleet.readsPerConnectionSecond * HOUR;
     const readRatio =

@@ -22,7 +22,7 @@ export function webFunctionSection(p: Emit, w: WebFunctionResult): void {
       'The writer is in another process, as on AWS: the bench appends through `DynamoDBEventLog` on its own client, straight to DynamoDB Local, and the server learns of an event only from its own polls. ' +
       "The server's DynamoDB endpoint (`AWS_ENDPOINT_URL_DYNAMODB`) is a counting proxy in the bench process: it passes every request on unchanged and counts it by `X-Amz-Target` and, for reads, by the channel in its key, so the figures cover each case's channels only; read units are AWS's minimum per request (0.5 eventually consistent), exact for polls that return ≤ 4 KB. " +
       `CPU is utime + stime of the server process from \`/proc/<pid>/stat\`, memory its VmRSS from \`/proc/<pid>/status\`, both over an idle window of ${round(w.idle[0]?.seconds ?? Number.NaN, 0)} s that starts ${w.warmSeconds} s after every connection has had its \`stream.open\` (heartbeat every ${DEPLOYMENT_DEFAULTS.heartbeatSeconds} s, poll interval ${DEPLOYMENT_DEFAULTS.pollMinMs} → ${DEPLOYMENT_DEFAULTS.pollMaxMs} ms). ` +
-      "Each case runs on a fresh server process. The SSE clients are the bench's own readers in the bench process. " +
+      "Each case runs on a fresh server process; the no-connection row is the first case's server, measured before its first connection. The SSE clients are the bench's own readers in the bench process. " +
       `Load average ${load(w.loadAtStart)} when the section started and ${load(w.loadAtEnd)} when it ended (${w.durationSeconds} s); each row gives the load when it was taken.`,
   );
   p();
@@ -119,7 +119,8 @@ export function webFunctionSection(p: Emit, w: WebFunctionResult): void {
   p();
   p(
     "What Web Functions bill besides requests: active CPU time and memory over the environment's life (FACTS.md; no prices were found, see [costs.md](costs.md) for the formulas). \"RSS GB-s per connection-hour\" is the whole process's resident memory (GiB, as Lambda counts GB) × 3,600 s ÷ connections; if memory is billed on the environment's 2 GB instead, it is 7,200 ÷ connections. " +
-      "An environment serves at most 128 streams (`maxConcurrencyPerEnvironment`), so the 1,000-connection row shows how the server scales, not one environment's load. Idle CPU is mostly heartbeats and the pollers' empty reads.",
+      "RSS is taken as the server runs on AWS, without forced GCs: it includes garbage not collected yet and heap V8 has grown and keeps, which is why a fresh process's first connections look dear and why one poller per connection (each connection on its own channel) costs more memory than a shared one. " +
+      "An environment serves at most 128 streams (`maxConcurrencyPerEnvironment`), so the 1,000-connection row shows how the server scales, not one environment's load. Idle CPU is the heartbeats (a write per stream every 15 s) and the pollers' empty reads (an SDK request each), so it follows the number of channels more than the number of connections.",
   );
   p();
   p(
