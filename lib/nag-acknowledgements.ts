@@ -2,7 +2,7 @@
  * Acknowledges the cdk-nag (`AwsSolutions`) findings that `SsePubSub` raises by design,
  * each with its reason.
  */
-import { Annotations, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -108,10 +108,12 @@ const MANAGED_CODE_BUCKET_ID = 'AWSCDKWebFunctionAssetBucket';
  */
 function acknowledgeWebFunction(webFunction: lambda.WebFunction, copyRole: iam.Role | undefined) {
   if (webFunction.endpoint.authType === lambda.WebFunctionAuthType.APPLICATION_MANAGED) {
-    Annotations.of(webFunction.endpoint).acknowledgeWarning(
-      PUBLIC_ENDPOINT_WARNING,
-      'the server checks subscriber tokens itself',
-    );
+    // Acknowledges the warning as Annotations.acknowledgeWarning does, and also keeps the
+    // reason in the construct's metadata, beside the rule acknowledgements.
+    Validations.of(webFunction.endpoint).acknowledge({
+      id: `Annotation::${PUBLIC_ENDPOINT_WARNING}`,
+      reason: 'the server checks subscriber tokens itself',
+    });
   }
 
   const bucket = Stack.of(webFunction).node.tryFindChild(MANAGED_CODE_BUCKET_ID);

@@ -143,7 +143,49 @@ describe('Function: stackPropsFromContext', () => {
     expect(props.pubSub?.retention?.toHours()).toBe(48);
   });
 
+  it('reads the subscribe host, in any case', () => {
+    // Act & Assess
+    expect(fromContext({ [CONTEXT_KEYS.subscribeHost]: 'webFunction' }).pubSub).toEqual({
+      subscribeHost: 'webFunction',
+    });
+    expect(fromContext({ [CONTEXT_KEYS.subscribeHost]: 'WEBFUNCTION' }).pubSub).toEqual({
+      subscribeHost: 'webFunction',
+    });
+    expect(fromContext({ [CONTEXT_KEYS.subscribeHost]: 'functionUrl' }).pubSub).toEqual({
+      subscribeHost: 'functionUrl',
+    });
+    expect(CONTEXT_KEYS.subscribeHost).toBe('ssePubSub:subscribeHost');
+  });
+
+  it('builds the Web Function stack from -c ssePubSub:subscribeHost=webFunction', () => {
+    // Prepare
+    const app = newApp();
+    app.node.setContext(CONTEXT_KEYS.subscribeHost, 'webFunction');
+
+    // Act
+    const template = Template.fromStack(
+      new SsePubSubStack(app, 'SsePubSub', stackPropsFromContext(app.node)),
+    );
+
+    // Assess
+    template.resourceCountIs('AWS::Lambda::WebFunction', 1);
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    template.hasOutput('StreamUrl', {
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            'https://',
+            { 'Fn::GetAtt': [Match.stringLikeRegexp('^PubSubWebServerEndpoint'), 'DomainName'] },
+            '/',
+          ],
+        ],
+      },
+    });
+  });
+
   it.each([
+    [CONTEXT_KEYS.subscribeHost, 'lambda'],
     [CONTEXT_KEYS.fifo, 'yes'],
     [CONTEXT_KEYS.streamAuthType, 'IAM'],
     [CONTEXT_KEYS.retentionHours, '1.5'],

@@ -76,6 +76,25 @@ describe('Rules: AwsSolutions (cdk-nag)', () => {
         auth: { privateChannelPrefixes: ['team/'], jwks: { url: 'https://id.example.com/jwks' } },
       },
     ],
+    ['the Web Function host', { subscribeHost: 'webFunction' }],
+    [
+      'the Web Function host with private channels and CloudFront',
+      {
+        subscribeHost: 'webFunction',
+        auth: { privateChannelPrefixes: ['private/'] },
+        cloudFront: true,
+      },
+    ],
+    [
+      'an IAM_AUTH Web Function behind CloudFront with OAC, FIFO and private channels',
+      {
+        subscribeHost: 'webFunction',
+        webFunction: { endpointAuth: lambda.WebFunctionAuthType.IAM_AUTH, maxEnvironments: 4 },
+        fifo: true,
+        auth: { privateChannelPrefixes: ['private/'] },
+        cloudFront: true,
+      },
+    ],
   ])('finds nothing unacknowledged in the stack with %s', (_name, props) => {
     // Prepare
     const { app } = checkedApp(props, ['ops@example.com']);
@@ -124,6 +143,59 @@ describe('Rules: AwsSolutions (cdk-nag)', () => {
     expect(reasons['AwsSolutions-CFR3']).toMatch(/cloudFront\.logBucket/);
     expect(reasons['AwsSolutions-CFR4']).toMatch(/certificate/);
     expect(new Set(acknowledged.map(({ reason }) => reason)).size).toBe(6);
+  });
+
+  it('acknowledges, for the Web Function host, the code bucket, the code copy’s grants and the public endpoint, each with its reason, and the writer’s runtime', () => {
+    // Prepare
+    const { stack } = checkedApp({ subscribeHost: 'webFunction' });
+
+    // Act
+    const acknowledged = acknowledgements(stack);
+
+    // Assess
+    expect(acknowledged.map(({ path, id }) => `${path} ${id}`).sort()).toEqual([
+      'SsePubSub/AWSCDKWebFunctionAssetBucket AwsSolutions-S1',
+      'SsePubSub/PubSub/WebServer/Endpoint @aws-cdk/aws-lambda:webFunctionPublicEndpoint',
+      'SsePubSub/PubSub/WebServerCodeCopyRole AwsSolutions-IAM5[Action::s3:Abort*]',
+      'SsePubSub/PubSub/WebServerCodeCopyRole AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+      'SsePubSub/PubSub/WebServerCodeCopyRole AwsSolutions-IAM5[Resource::<AWSCDKWebFunctionAssetBucket5B596593.Arn>/web-function/*]',
+      'SsePubSub/PubSub/WebServerCodeCopyRole AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+      'SsePubSub/PubSub/Writer AwsSolutions-L1',
+    ]);
+    const reason = (id: string) => acknowledged.find((each) => each.id === id)?.reason;
+    expect(reason('AwsSolutions-S1')).toMatch(/only deployment packages/);
+    expect(reason('AwsSolutions-IAM5[Action::s3:Abort*]')).toMatch(/own key prefix/);
+    expect(
+      reason(
+        'AwsSolutions-IAM5[Resource::<AWSCDKWebFunctionAssetBucket5B596593.Arn>/web-function/*]',
+      ),
+    ).toMatch(/web-function\/ prefix/);
+    expect(
+      reason(
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+      ),
+    ).toMatch(/bootstrap asset bucket/);
+  });
+
+  it('acknowledges the public-endpoint warning, with its reason, only for an application-managed endpoint', () => {
+    // Prepare
+    const { stack: publicEndpoint } = checkedApp({ subscribeHost: 'webFunction' });
+    const { stack: iamEndpoint } = checkedApp({
+      subscribeHost: 'webFunction',
+      webFunction: { endpointAuth: lambda.WebFunctionAuthType.IAM_AUTH },
+    });
+    const acknowledgedWarnings = (stack: Stack) =>
+      acknowledgements(stack).filter(({ id }) => id.includes('webFunctionPublicEndpoint'));
+
+    // Act & Assess
+    expect(acknowledgedWarnings(publicEndpoint)).toEqual([
+      {
+        path: 'SsePubSub/PubSub/WebServer/Endpoint',
+        id: '@aws-cdk/aws-lambda:webFunctionPublicEndpoint',
+        reason: 'the server checks subscriber tokens itself',
+      },
+    ]);
+    expect(acknowledgedWarnings(iamEndpoint)).toEqual([]);
   });
 
   it('acknowledges no CloudFront rule that the given web ACL, log bucket and certificate satisfy', () => {
