@@ -219,7 +219,7 @@ export interface SsePubSubProps {
 
   /**
    * Memory of the stream function, in MB. Streams are I/O bound; more memory buys CPU
-   * that they do not use.
+   * that they do not use. Function URL host only.
    *
    * @default 128
    */
@@ -273,7 +273,8 @@ export interface SsePubSubProps {
    * Authentication of the stream function URL. `NONE` makes the URL public: the
    * function checks subscribers' tokens itself. `AWS_IAM` requires SigV4-signed
    * requests (for example from CloudFront with Origin Access Control); grant callers
-   * with {@link SsePubSub.grantStreamInvoke}.
+   * with {@link SsePubSub.grantStreamInvoke}. Function URL host only (the Web Function
+   * host has `webFunction.endpointAuth`).
    *
    * @default lambda.FunctionUrlAuthType.NONE
    */
@@ -311,11 +312,11 @@ export interface SsePubSubProps {
   readonly auth?: SsePubSubAuthProps;
 
   /**
-   * A CloudFront distribution in front of the stream function URL; {@link SsePubSub.streamUrl}
-   * becomes its URL. Responses still stream (heartbeats come every `heartbeatInterval`,
+   * A CloudFront distribution in front of the stream function URL (or the Web Function
+   * endpoint); {@link SsePubSub.streamUrl} becomes its URL. Responses still stream (heartbeats come every `heartbeatInterval`,
    * below CloudFront's 30 s read timeout) and nothing is cached. With
-   * `streamAuthType: AWS_IAM`, CloudFront signs requests through Origin Access Control and
-   * only the distribution can reach the function.
+   * `streamAuthType: AWS_IAM` (or `webFunction.endpointAuth: IAM_AUTH`), CloudFront signs
+   * requests through Origin Access Control and only the distribution can reach the origin.
    *
    * @default false
    */
@@ -341,7 +342,7 @@ export interface SsePubSubProps {
    * `streamThrottles` alarm) and their clients retry, while the writer keeps its own
    * reservation. Reserving takes this many from the account's unreserved pool, which
    * every function without a reservation shares. The `streamConcurrency` alarm fires at
-   * 80 % of it. A positive integer.
+   * 80 % of it. A positive integer. Function URL host only.
    *
    * @default 100
    */
