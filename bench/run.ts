@@ -82,7 +82,7 @@ function webFunctionSpec(): WebFunctionSpec {
   return {
     // Two heartbeat periods (15 s), so each window holds the same number of heartbeats.
     idleSeconds: scale(30, 8),
-    baselineSeconds: scale(10, 4),
+    baselineSeconds: scale(8, 4),
     idle: [
       { name: `${fmt(few)} connections, 1 channel`, connections: few, channels: 1 },
       { name: `${fmt(few)} connections, ${fmt(few)} channels`, connections: few, channels: few },
@@ -93,14 +93,14 @@ function webFunctionSpec(): WebFunctionSpec {
         name: `${fmt(scale(100, 20))} subscribers, 1 channel, writer in another process`,
         subscribers: scale(100, 20),
         channels: 1,
-        events: scale(300, 60),
+        events: scale(250, 60),
         ratePerSecond: 25,
       },
       {
         name: `${fmt(few)} subscribers, ${fmt(few)} channels, writer in another process`,
         subscribers: few,
         channels: few,
-        events: scale(300, 64),
+        events: scale(256, 64),
         ratePerSecond: 25,
       },
     ],

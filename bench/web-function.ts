@@ -138,8 +138,6 @@ export interface WebFunctionContext {
 
 /** Lets the pollers back off to POLL_MAX_MS after the connects' first polls. */
 const WARM_MS = 3_000;
-/** After the latency cases' warm-up events: JIT and connection pools are warm by then. */
-const LATENCY_WARM_MS = 1_500;
 const HOUR = 3_600;
 const GIB = 1024 ** 3;
 const PAD = 'x'.repeat(64);
@@ -224,7 +222,8 @@ async function measureIdle(
     let baseline: WebFunctionBaseline | undefined;
     if (baselineSeconds === undefined) await sleep(1_000);
     else {
-      await sleep(WARM_MS);
+      // Past the start's own work (module init, first timers); no poller runs yet.
+      await sleep(2_000);
       baseline = await measureBaseline(server, proxy, baselineSeconds);
     }
     const rssBefore = sampleProcess(server.pid).rssBytes;
@@ -293,24 +292,27 @@ function parsePayload(data: string): Payload | undefined {
 }
 
 /**
- * Appends `count` events at `rate` per second, event `seq` to `channelOf(seq)`, one
- * `append` at a time: each channel's events are then stored in `seq` order, which is
- * what the order check relies on.
+ * Appends `warm` unmeasured events (`seq` -1, round robin from channel 0), then `count`
+ * measured ones, event `seq` to `channelOf(seq)`, all at `rate` per second and one
+ * `append` at a time: each channel's events are stored in `seq` order, which is what the
+ * order check relies on. The unmeasured second puts the pollers in the regime the rate
+ * keeps them in, rather than timing the first events against pollers backed off on a
+ * quiet channel.
  */
 async function appendPaced(
   writerLog: DynamoDBEventLog,
   runId: number,
-  count: number,
-  rate: number,
+  spec: { readonly warm: number; readonly count: number; readonly rate: number },
   channelOf: (seq: number) => string,
 ): Promise<void> {
   const start = nowMs();
-  for (let seq = 0; seq < count; seq++) {
-    const wait = start + (seq * 1000) / rate - nowMs();
+  for (let i = 0; i < spec.warm + spec.count; i++) {
+    const wait = start + (i * 1000) / spec.rate - nowMs();
     if (wait > 0) await sleep(wait);
+    const seq = i < spec.warm ? -1 : i - spec.warm;
     const data = JSON.stringify({ run: runId, seq, t: nowMs(), pad: PAD });
-    await writerLog.append(channelOf(seq), [
-      { event: 'message', data, dedupeKey: `wf-${runId}-${seq}` },
+    await writerLog.append(channelOf(seq < 0 ? i : seq), [
+      { event: 'message', data, dedupeKey: `wf-${runId}-${i}` },
     ]);
   }
 }
@@ -341,18 +343,12 @@ async function measureLatency(
       onEvent,
     });
     try {
-      // Warm-up (not measured): one event on up to 20 channels, then the pollers back off.
-      for (let i = 0; i < Math.min(spec.channels, 20); i++) {
-        await context.writerLog.append(channelOf(i), [
-          {
-            event: 'message',
-            data: JSON.stringify({ run: runId, seq: -1, t: nowMs() }),
-            dedupeKey: `wf-${runId}-warm-${i}`,
-          },
-        ]);
-      }
-      await sleep(LATENCY_WARM_MS);
-      await appendPaced(context.writerLog, runId, spec.events, spec.ratePerSecond, channelOf);
+      await appendPaced(
+        context.writerLog,
+        runId,
+        { warm: spec.ratePerSecond, count: spec.events, rate: spec.ratePerSecond },
+        channelOf,
+      );
       // Subscriber i reads channel i % channels, which gets the events seq ≡ i (mod channels).
       let expected = 0;
       for (let i = 0; i < spec.subscribers; i++) {

@@ -155,7 +155,7 @@ export function webFunctionSection(p: Emit, w: WebFunctionResult): void {
   );
   p();
   p(
-    "Latency = arrival of the event at a subscriber − the time written into its payload just before the bench called `append` (one clock). Events are appended one at a time, spread round robin over the channels, each channel's in sequence order; a subscriber's copy of an event it already had counts as duplicated, one below the highest it had on that channel as out of order. " +
+    "Latency = arrival of the event at a subscriber − the time written into its payload just before the bench called `append` (one clock). Events are appended one at a time, after one unmeasured second of events at the same rate, spread round robin over the channels, each channel's in sequence order; a subscriber's copy of an event it already had counts as duplicated, one below the highest it had on that channel as out of order. " +
       `Most of the latency is the wait for the channel's next poll: ${DEPLOYMENT_DEFAULTS.pollMinMs} ms after a poll that found events, backing off to ${DEPLOYMENT_DEFAULTS.pollMaxMs} ms on a quiet channel, which is what each of many channels is when the events are spread over them.`,
   );
   p();
