@@ -54,6 +54,16 @@ export const ENV = {
   awsRequestTimeoutMs: 'AWS_CALL_REQUEST_TIMEOUT_MS',
   awsMaxAttempts: 'AWS_CALL_MAX_ATTEMPTS',
 
+  // The change index (functions/core/change-index.ts): written by the writer, read by
+  // servers holding many channels (the Web Function host, the local stack).
+  /** Shards of the index; set on both sides, unset means no index. */
+  changeIndexShards: 'CHANGE_INDEX_SHARDS',
+  /** Bounds of the index's adaptive read interval, ms. */
+  changePollMinMs: 'CHANGE_POLL_MIN_MS',
+  changePollMaxMs: 'CHANGE_POLL_MAX_MS',
+  /** With the index, each channel's own poll: the safety net for a missed entry, seconds. */
+  safetyPollSeconds: 'SAFETY_POLL_SECONDS',
+
   // The Web Function host of the subscribe routes (functions/handlers/web-server.ts).
   /** Set by Lambda: the host:port the server listens on. */
   lambdaHttpEndpoint: 'AWS_LAMBDA_HTTP_ENDPOINT',

@@ -75,6 +75,11 @@ interface Channel {
   polling: boolean;
   /** News arrived while a poll was in flight: poll again at once after it. */
   nudged: boolean;
+  /**
+   * The highest position a nudge said the channel holds. A poll that still ends below
+   * it read a lagging replica, and reads again strongly consistent.
+   */
+  wanted: number;
   stopped: boolean;
 }
 
@@ -247,13 +252,19 @@ export class SharedFeed implements EventFeed {
   }
 
   /**
-   * Says that `channel` has news (a writer in this process just appended to it), so its
-   * poller reads now instead of at its next interval. Only a running poller is nudged:
-   * nothing starts for a channel nobody waits on.
+   * Says that `channel` has news (a writer in this process just appended to it, or the
+   * change index says so), so its poller reads now instead of at its next interval.
+   * Only a running poller is nudged: nothing starts for a channel nobody waits on. With
+   * `head`, the position the channel is known to hold: a poller already there is left
+   * alone, and one whose read comes back short reads again strongly consistent.
    */
-  nudge(channel: string): void {
+  nudge(channel: string, head?: number): void {
     const state = this.#channels.get(channel);
     if (state === undefined || state.stopped || !state.anchored) return;
+    if (head !== undefined) {
+      if (state.head >= head) return;
+      state.wanted = Math.max(state.wanted, head);
+    }
     if (state.polling) {
       state.nudged = true;
       return;
@@ -281,6 +292,7 @@ export class SharedFeed implements EventFeed {
         timer: undefined,
         polling: false,
         nudged: false,
+        wanted: 0,
         stopped: false,
       };
       this.#channels.set(name, state);
@@ -329,8 +341,22 @@ export class SharedFeed implements EventFeed {
         this.#wakeBehind(state);
         delay = state.interval.next(false);
       } else {
-        const page = await this.#log.read(state.name, state.head, { limit: this.#pollPage });
+        let page = await this.#log.read(state.name, state.head, { limit: this.#pollPage });
         if (state.stopped) return;
+        const last = page.at(-1)?.position ?? state.head;
+        if (page.length < this.#pollPage && last < state.wanted) {
+          // Told of events this read did not return: an eventually consistent read
+          // lagged behind the write. Read again, consistently, rather than wait for
+          // the next poll.
+          page = await this.#log.read(state.name, state.head, {
+            limit: this.#pollPage,
+            consistent: true,
+          });
+          if (state.stopped) return;
+        }
+        // One consistent read per nudge: an entry claiming more than the log holds
+        // must not make every later poll read twice.
+        state.wanted = 0;
         this.#append(state, page);
         if (page.length > 0) this.#wakeBehind(state);
         const next = state.interval.next(page.length > 0);

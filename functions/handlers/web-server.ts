@@ -20,15 +20,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
+import { DynamoDBChangeIndex } from '../adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../adapters/dynamodb/event-log.js';
 import { startSubscribeServer } from '../adapters/node/http-adapter.js';
 import { fetchSigningSecret } from '../adapters/secrets-manager/signing-secret.js';
 import { authorizerFromConfig, readAuthConfig } from '../auth/auth-config.js';
 import { readAwsCallLimits } from '../config/aws-call-limits.js';
+import { readChangeIndexConfig } from '../config/change-index-config.js';
 import { DEFAULT_FILE_DESCRIPTOR_LIMIT, parseOpenFilesLimit } from '../config/connection-limits.js';
 import { requiredString } from '../config/env.js';
 import { ENV } from '../config/environment.js';
 import { readWebServerConfig } from '../config/web-server-config.js';
+import { ChangeWatcher } from '../core/change-index.js';
 import { SharedFeed } from '../core/shared-feed.js';
 import { createRouter } from '../http/router.js';
 import { readSubscribeConfig } from '../http/subscribe-config.js';
@@ -51,6 +54,8 @@ const host = readWebServerConfig(process.env, openFilesLimit());
 const tableName = requiredString(process.env, ENV.tableName);
 const auth = readAuthConfig(process.env);
 const aws = awsClientConfig(readAwsCallLimits(process.env));
+const changeIndex = readChangeIndexConfig(process.env);
+const dynamo = new DynamoDBClient(aws);
 
 const secret =
   auth.secretArn === undefined
@@ -59,17 +64,32 @@ const secret =
 const authorize = authorizerFromConfig(auth, { secret });
 
 const eventLog = new DynamoDBEventLog({
-  client: new DynamoDBClient(aws),
+  client: dynamo,
   tableName,
   retentionMs: config.retentionMs,
 });
-// One poller per channel, whatever the number of connections reading it.
+// One poller per channel, whatever the number of connections reading it. With the
+// change index, news comes from the index and each channel's own poll is only the
+// safety net for a missed entry.
 const feed = new SharedFeed(eventLog, {
-  interval: { minMs: config.pollMinMs, maxMs: config.pollMaxMs },
+  interval:
+    changeIndex === undefined
+      ? { minMs: config.pollMinMs, maxMs: config.pollMaxMs }
+      : { minMs: changeIndex.safetyPollMs, maxMs: changeIndex.safetyPollMs },
   retentionMs: config.retentionMs,
   onError: (error, channel) =>
     logger.error('event log read failed', { channel, error: String(error) }),
 });
+const watcher =
+  changeIndex === undefined
+    ? undefined
+    : new ChangeWatcher({
+        reader: new DynamoDBChangeIndex({ client: dynamo, tableName, shards: changeIndex.shards }),
+        onChange: (channel, head) => feed.nudge(channel, head),
+        interval: { minMs: changeIndex.pollMinMs, maxMs: changeIndex.pollMaxMs },
+        onError: (error) => logger.error('change index read failed', { error: String(error) }),
+      });
+watcher?.start();
 const shutdown = new AbortController();
 
 const router = createRouter({
@@ -103,6 +123,7 @@ logger.info('listening', {
   url: server.url,
   maxConnections: host.connectionLimits.serve,
   requestTimeoutMs: host.requestTimeoutMs,
+  changeIndexShards: changeIndex?.shards,
 });
 
 process.once('SIGTERM', () => {
@@ -112,6 +133,7 @@ process.once('SIGTERM', () => {
     .drain(host.shutdownGraceMs)
     .catch((error: unknown) => logger.error('shutdown failed', { error: String(error) }))
     .finally(() => {
+      watcher?.stop();
       feed.close();
       logger.info('shut down', { connections: open });
       process.exit(0);

@@ -18,6 +18,7 @@ import {
   sleep as realSleep,
   type Sleep,
 } from '../../core/backoff.js';
+import type { ChangeRecorder } from '../../core/change-index.js';
 import {
   AppendFailedError,
   type AppendOutcome,
@@ -61,6 +62,15 @@ export interface DynamoDBEventLogOptions {
   readonly backoff?: BackoffOptions;
   /** Injected so tests never wait. @default a setTimeout-based sleep */
   readonly sleep?: Sleep;
+  /**
+   * Told the channel's new head after every append that stored an event (the change
+   * index, for servers that hold many channels). Best effort: a failure is reported to
+   * {@link onChangeError} and the append still succeeds, since a missed entry only
+   * delays readers until their safety poll. @default none
+   */
+  readonly changes?: ChangeRecorder;
+  /** @default a `console.warn` line */
+  readonly onChangeError?: (error: unknown, channel: string) => void;
 }
 
 /**
@@ -88,6 +98,8 @@ export class DynamoDBEventLog implements EventLog {
   readonly #maxAttempts: number;
   readonly #backoff: BackoffOptions;
   readonly #sleep: Sleep;
+  readonly #changes: ChangeRecorder | undefined;
+  readonly #onChangeError: (error: unknown, channel: string) => void;
   /**
    * Heads this instance wrote last, by channel, in least-recently-used order. A stale
    * entry is harmless: the head condition fails and returns the current head.
@@ -110,6 +122,11 @@ export class DynamoDBEventLog implements EventLog {
     this.#maxAttempts = maxAttempts;
     this.#backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.#sleep = options.sleep ?? realSleep;
+    this.#changes = options.changes;
+    this.#onChangeError =
+      options.onChangeError ??
+      ((error, channel) =>
+        console.warn(`change index: recording ${JSON.stringify(channel)} failed`, error));
   }
 
   async append(channel: string, events: readonly NewEvent[]): Promise<AppendOutcome[]> {
@@ -148,6 +165,13 @@ export class DynamoDBEventLog implements EventLog {
       }
     }
     if (head !== undefined) this.#rememberHead(channel, head);
+    if (head !== undefined && this.#changes !== undefined && outcomes.some((o) => !o.duplicate)) {
+      try {
+        await this.#changes.record(channel, head.last);
+      } catch (error) {
+        this.#onChangeError(error, channel);
+      }
+    }
 
     const seen = new Set<number>();
     return uniqueOf.map((u) => {

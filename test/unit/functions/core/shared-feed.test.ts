@@ -119,6 +119,56 @@ describe('Class: SharedFeed', () => {
       expect(wait.done).toBe(true);
     });
 
+    it('ignores a nudge for a head the poller already has', async () => {
+      const shared = createFeed({ interval: { minMs: 60_000, maxMs: 60_000 } });
+      await publish(memory, 'a', 2);
+      void shared.waitForNews(at('a', 2), 60_000, controller().signal);
+      await vi.advanceTimersByTimeAsync(0);
+      const readsBefore = log.readsOf('a');
+
+      shared.nudge('a', 2);
+      await vi.advanceTimersByTimeAsync(1_000);
+
+      expect(log.readsOf('a')).toBe(readsBefore);
+    });
+
+    it('reads again, strongly consistent, when a nudge names events the first read did not return', async () => {
+      // Prepare: a replica that lags: eventually consistent reads miss the newest event
+      const lagging: EventLog = {
+        append: (channel, events) => memory.append(channel, events),
+        retained: (channel) => memory.retained(channel),
+        read: async (channel, after, options) => {
+          log.reads.push({ channel, after, at: Date.now() });
+          const page = await memory.read(channel, after, options);
+          return options?.consistent === true ? page : page.slice(0, -1);
+        },
+      };
+      const consistentReads: boolean[] = [];
+      const shared = new SharedFeed(
+        {
+          ...lagging,
+          read: (channel, after, options) => {
+            consistentReads.push(options?.consistent === true);
+            return lagging.read(channel, after, options);
+          },
+        },
+        { interval: { minMs: 60_000, maxMs: 60_000 } },
+      );
+      feed = shared;
+      const wait = track(shared.waitForNews(at('a', 0), 120_000, controller().signal));
+      await vi.advanceTimersByTimeAsync(0);
+
+      // Act: the index says the channel holds position 1
+      await publish(memory, 'a', 1);
+      shared.nudge('a', 1);
+      await vi.advanceTimersByTimeAsync(0);
+
+      // Assess: the second read was consistent and found it; the waiter woke at once
+      expect(consistentReads).toEqual([false, true]);
+      expect(wait.done).toBe(true);
+      expect((await shared.read('a', 0)).map((e) => e.position)).toEqual([1]);
+    });
+
     it('starts nothing for a channel nobody waits on', async () => {
       const shared = createFeed();
       shared.nudge('quiet');

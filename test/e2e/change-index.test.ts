@@ -1,0 +1,147 @@
+/**
+ * The change index end to end on DynamoDB Local: a writer (its own DynamoDBEventLog and
+ * client, no way to nudge the server) records entries; the server's ChangeWatcher reads
+ * them and nudges its SharedFeed, whose per-channel poll is only the safety net.
+ * Subscribers are the npm `eventsource`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventSource } from 'eventsource';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBChangeIndex } from '../../functions/adapters/dynamodb/change-index.js';
+import { DynamoDBEventLog } from '../../functions/adapters/dynamodb/event-log.js';
+import {
+  type SubscribeServer,
+  startSubscribeServer,
+} from '../../functions/adapters/node/http-adapter.js';
+import { ChangeWatcher } from '../../functions/core/change-index.js';
+import { SharedFeed } from '../../functions/core/shared-feed.js';
+import { createRouter } from '../../functions/http/router.js';
+import { DEFAULT_SUBSCRIBE_CONFIG } from '../../functions/http/subscribe-config.js';
+import { createEventLogTable, localDynamoClient } from '../support/dynamodb.js';
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('Feature: servers learn of news from the change index (DynamoDB Local)', () => {
+  let writerClient: DynamoDBClient;
+  let serverClient: DynamoDBClient;
+  let tableName: string;
+  const stops: (() => Promise<void> | void)[] = [];
+  const sources: EventSource[] = [];
+
+  beforeAll(async () => {
+    writerClient = localDynamoClient();
+    serverClient = localDynamoClient();
+    tableName = await createEventLogTable(writerClient);
+  });
+
+  afterEach(async () => {
+    for (const source of sources.splice(0)) source.close();
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+
+  afterAll(() => {
+    writerClient.destroy();
+    serverClient.destroy();
+  });
+
+  /** The server side as the Web Function host builds it, with a given safety poll. */
+  async function startServer(
+    safetyPollMs: number,
+  ): Promise<{ server: SubscribeServer; watcher: ChangeWatcher }> {
+    const log = new DynamoDBEventLog({ client: serverClient, tableName });
+    const feed = new SharedFeed(log, { interval: { minMs: safetyPollMs, maxMs: safetyPollMs } });
+    const watcher = new ChangeWatcher({
+      reader: new DynamoDBChangeIndex({ client: serverClient, tableName }),
+      onChange: (channel, head) => feed.nudge(channel, head),
+      interval: { minMs: 50, maxMs: 200 },
+    });
+    watcher.start();
+    const router = createRouter({
+      config: DEFAULT_SUBSCRIBE_CONFIG,
+      feed: () => feed,
+      clock: Date.now,
+      random: Math.random,
+    });
+    const server = await startSubscribeServer({ router });
+    stops.push(
+      () => watcher.stop(),
+      () => feed.close(),
+      () => server.close(),
+    );
+    return { server, watcher };
+  }
+
+  function subscribe(url: string): { messages: string[]; opened: () => boolean } {
+    const source = new EventSource(url);
+    sources.push(source);
+    const messages: string[] = [];
+    let opened = false;
+    source.addEventListener('stream.open', () => {
+      opened = true;
+    });
+    source.addEventListener('message', (event: MessageEvent) => messages.push(String(event.data)));
+    return { messages, opened: () => opened };
+  }
+
+  async function publishAll(log: DynamoDBEventLog, channel: string, datas: readonly string[]) {
+    for (const data of datas) {
+      await log.append(channel, [{ event: 'message', data, dedupeKey: randomUUID() }]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('delivers within seconds from the index alone, while the safety poll is a minute away', async () => {
+    // Prepare: a 60 s safety poll, so only the index can bring events sooner
+    const { server, watcher } = await startServer(60_000);
+    const writer = new DynamoDBEventLog({
+      client: writerClient,
+      tableName,
+      changes: new DynamoDBChangeIndex({ client: writerClient, tableName }),
+    });
+    const channels = Array.from({ length: 8 }, (_, i) => `user/${i}-${randomUUID()}`);
+    const subscribers = channels.map((c) => subscribe(`${server.url}/events?channel=${c}`));
+    await waitFor(() => subscribers.every((s) => s.opened()), 10_000, 'every stream to open');
+
+    // Act
+    const sent = ['e1', 'e2', 'e3'];
+    await Promise.all(channels.map((c) => publishAll(writer, c, sent)));
+
+    // Assess: every event once, in order, on every channel, well before the safety poll
+    await waitFor(
+      () => subscribers.every((s) => s.messages.length >= sent.length),
+      10_000,
+      'the events through the index',
+    );
+    for (const s of subscribers) expect(s.messages).toEqual(sent);
+    expect(watcher.reads).toBeGreaterThan(0);
+  });
+
+  it('still delivers every event exactly once, in order, when the index entries are lost', async () => {
+    // Prepare: a writer that records nothing (every entry lost) and a short safety poll
+    const { server } = await startServer(1_500);
+    const writer = new DynamoDBEventLog({ client: writerClient, tableName });
+    const channel = `user/lost-${randomUUID()}`;
+    const subscriber = subscribe(`${server.url}/events?channel=${channel}`);
+    await waitFor(subscriber.opened, 10_000, 'the stream to open');
+    const since = Date.now() - 1;
+
+    // Act
+    const sent = ['l1', 'l2', 'l3', 'l4'];
+    await publishAll(writer, channel, sent);
+
+    // Assess
+    await waitFor(() => subscriber.messages.length >= sent.length, 15_000, 'the safety poll');
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    expect(subscriber.messages).toEqual(sent);
+    const index = new DynamoDBChangeIndex({ client: serverClient, tableName });
+    expect((await index.changesSince(since)).filter((e) => e.channel === channel)).toEqual([]);
+  });
+});
