@@ -62,6 +62,13 @@ import {
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /**
+ * Partitions of the change index. One takes 1,000 write units a second, one per append
+ * (an append carries up to 49 events of a channel), far above what one writer with
+ * `writerReservedConcurrency` invocations sustains; readers pay one Query per shard.
+ */
+const CHANGE_INDEX_SHARDS = 1;
+
+/**
  * The variables of the subscribe routes, whichever host runs them (the stream function
  * or the Web Function server, which adds its `REQUEST_TIMEOUT_SECONDS`).
  */
@@ -261,6 +268,11 @@ export class SsePubSub extends Construct {
         [ENV.powertoolsServiceName]: WRITER_SERVICE_NAME,
         [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
         [ENV.nodeOptions]: '--enable-source-maps',
+        // The Web Function host learns of news from the change index (one PutItem per
+        // append); the function URL host polls each stream's channels and needs none.
+        ...(subscribeHost.host === 'webFunction' && {
+          [ENV.changeIndexShards]: String(CHANGE_INDEX_SHARDS),
+        }),
       },
     });
 
@@ -384,6 +396,8 @@ export class SsePubSub extends Construct {
           ...subscribeEnvironment,
           // Each request's deadline: a stream ends DEADLINE_MARGIN before it.
           [ENV.requestTimeoutSeconds]: String(settings.timeout.toSeconds()),
+          // Read the change index the writer keeps; poll channels only as a safety net.
+          [ENV.changeIndexShards]: String(CHANGE_INDEX_SHARDS),
         },
       });
       // The revision starts serving with its role's permissions in place.

@@ -107,8 +107,14 @@ describe('Construct: SsePubSub with the Web Function host', () => {
         .EnvironmentVariables;
 
       // Assess
-      const { REQUEST_TIMEOUT_SECONDS, AWS_LAMBDA_NODEJS_ENTRYPOINT, ...rest } = webEnvironment;
+      const {
+        REQUEST_TIMEOUT_SECONDS,
+        AWS_LAMBDA_NODEJS_ENTRYPOINT,
+        CHANGE_INDEX_SHARDS,
+        ...rest
+      } = webEnvironment;
       expect(rest).toEqual(streamEnvironment);
+      expect(CHANGE_INDEX_SHARDS).toBe('1');
       expect(rest).toMatchObject({
         TABLE_NAME: { Ref: expect.stringMatching(/^PubSubEventLog/) },
         STREAM_LIFETIME_SECONDS: '120',
@@ -155,6 +161,23 @@ describe('Construct: SsePubSub with the Web Function host', () => {
     it('keeps the margin a stream leaves before its deadline in step with the routes', () => {
       // Assess
       expect(DEADLINE_MARGIN.toMilliseconds()).toBe(DEADLINE_MARGIN_MS);
+    });
+  });
+
+  describe('Change index', () => {
+    it('has the writer record the change index that the web server reads, with the same shards', () => {
+      const template = synthConstruct(WEB);
+      const writer = resourceProperties(template, 'AWS::Lambda::Function', 'PubSubWriter');
+      expect(writer.Environment.Variables.CHANGE_INDEX_SHARDS).toBe('1');
+      expect(revision(template).ServiceConfig.EnvironmentVariables.CHANGE_INDEX_SHARDS).toBe('1');
+    });
+
+    it('leaves it off with the function URL host, whose streams poll their channels themselves', () => {
+      const template = synthConstruct({});
+      const writer = resourceProperties(template, 'AWS::Lambda::Function', 'PubSubWriter');
+      const stream = resourceProperties(template, 'AWS::Lambda::Function', 'PubSubStream');
+      expect(writer.Environment.Variables.CHANGE_INDEX_SHARDS).toBeUndefined();
+      expect(stream.Environment.Variables.CHANGE_INDEX_SHARDS).toBeUndefined();
     });
   });
 

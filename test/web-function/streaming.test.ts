@@ -12,6 +12,7 @@ import { connect as connectSocket, type Socket } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBChangeIndex } from '../../functions/adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../../functions/adapters/dynamodb/event-log.js';
 import { signSubscriberToken } from '../../publisher/index.js';
 import { startCuttingProxy } from '../support/cutting-proxy.js';
@@ -61,7 +62,15 @@ describe('Feature: the Web Function bundle under Node 24, with the writer in ano
   beforeAll(async () => {
     client = localDynamoClient();
     tableName = await createEventLogTable(client);
-    writer = new DynamoDBEventLog({ client, tableName });
+    // The writer Lambda's environment says whether it records the change index.
+    const shards = harnessContext().webFunction.environment.CHANGE_INDEX_SHARDS;
+    writer = new DynamoDBEventLog({
+      client,
+      tableName,
+      ...(shards !== undefined && {
+        changes: new DynamoDBChangeIndex({ client, tableName, shards: Number(shards) }),
+      }),
+    });
     server = await startBundle(revisionEnvironment({ TABLE_NAME: tableName }));
     servers.push(server);
   });
@@ -263,6 +272,46 @@ describe('Feature: the Web Function bundle under Node 24, with the writer in ano
       await waitFor(() => stream.text().endsWith('\r\n0\r\n\r\n'), 10_000, 'the stream to end');
       expect(stream.text()).toContain('event: stream.open');
     });
+  });
+
+  it("learns of news from the change index the writer keeps, with the channels' own polls ten minutes apart", async () => {
+    expect(harnessContext().webFunction.environment.CHANGE_INDEX_SHARDS).toBe('1');
+    const slow = await startBundle(
+      revisionEnvironment({ TABLE_NAME: tableName, SAFETY_POLL_SECONDS: '600' }),
+    );
+    servers.push(slow);
+    const channels = Array.from({ length: 6 }, () => newChannel('user'));
+    const subscribers = channels.map((c) => subscribe(`${slow.url}/events?channel=${c}`));
+    await waitFor(
+      () => subscribers.every((s) => s.ofType('stream.open').length === 1),
+      10_000,
+      'streams',
+    );
+
+    for (const [i, c] of channels.entries()) await publish(c, `news ${i}`);
+
+    await waitFor(() => subscribers.every((s) => s.messages().length === 1), 15_000, 'the events');
+    expect(subscribers.map((s) => s.messages())).toEqual(channels.map((_, i) => [`news ${i}`]));
+  });
+
+  it('still delivers, exactly once and in order, when the index entries are lost', async () => {
+    const safety = await startBundle(
+      revisionEnvironment({ TABLE_NAME: tableName, SAFETY_POLL_SECONDS: '2' }),
+    );
+    servers.push(safety);
+    const channel = newChannel('user');
+    const subscriber = subscribe(`${safety.url}/events?channel=${channel}`);
+    await waitFor(() => subscriber.ofType('stream.open').length === 1, 10_000, 'stream.open');
+    // A writer whose index entries never arrive.
+    const forgetful = new DynamoDBEventLog({ client, tableName });
+    const sent = ['s1', 's2', 's3'];
+    for (const data of sent) {
+      await forgetful.append(channel, [{ event: 'message', data, dedupeKey: randomUUID() }]);
+    }
+
+    await waitFor(() => subscriber.messages().length >= 3, 15_000, 'the safety poll');
+    await pause(2_500);
+    expect(subscriber.messages()).toEqual(sent);
   });
 
   it('answers 503 with Retry-After beyond MAX_CONNECTIONS, and never falls over', async () => {
