@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { DynamoDBChangeIndex } from '../functions/adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { eventLogTableDefinition } from '../functions/adapters/dynamodb/table.js';
 import { startSubscribeServer } from '../functions/adapters/node/http-adapter.js';
 import { authorizerFromConfig, readAuthConfig } from '../functions/auth/auth-config.js';
+import { readChangeIndexConfig } from '../functions/config/change-index-config.js';
 import { ConfigError, type Env, optionalString, positiveInteger } from '../functions/config/env.js';
 import { ENV } from '../functions/config/environment.js';
+import { ChangeWatcher } from '../functions/core/change-index.js';
 import { MAX_PAYLOAD_BYTES } from '../functions/core/contract.js';
 import type { Log } from '../functions/core/log.js';
 import { SharedFeed } from '../functions/core/shared-feed.js';
@@ -88,6 +91,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const tableName = optionalString(env, ENV.tableName) ?? DEFAULT_LOCAL_TABLE_NAME;
   const topicArn = optionalString(env, ENV.topicArn) ?? DEFAULT_LOCAL_TOPIC_ARN;
   const maxPayloadBytes = positiveInteger(env, ENV.maxPayloadBytes, MAX_PAYLOAD_BYTES);
+  // Off by default here: the writer runs in this process and nudges the feed itself. With
+  // CHANGE_INDEX_SHARDS set, the stack records and reads the index as the Web Function
+  // host does, for other processes writing to the same DynamoDB Local.
+  const changeIndex = readChangeIndexConfig(env);
 
   const dynamo = await startDynamoDBLocal({
     dataDir: options.inMemory ? undefined : join(dataDir, 'dynamodb'),
@@ -103,18 +110,40 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   try {
     await ensureTable(dynamo.client, eventLogTableDefinition(tableName));
+    const index =
+      changeIndex === undefined
+        ? undefined
+        : new DynamoDBChangeIndex({ client: dynamo.client, tableName, shards: changeIndex.shards });
     const eventLog = new DynamoDBEventLog({
       client: dynamo.client,
       tableName,
       retentionMs: config.retentionMs,
+      ...(index !== undefined && {
+        changes: index,
+        onChangeError: (error: unknown, channel: string) =>
+          log.error('change index entry not written', { channel, error: String(error) }),
+      }),
     });
     const feed = new SharedFeed(eventLog, {
-      interval: { minMs: config.pollMinMs, maxMs: config.pollMaxMs },
+      interval:
+        changeIndex === undefined
+          ? { minMs: config.pollMinMs, maxMs: config.pollMaxMs }
+          : { minMs: changeIndex.safetyPollMs, maxMs: changeIndex.safetyPollMs },
       retentionMs: config.retentionMs,
       onError: (error, channel) =>
         log.error('event log read failed', { channel, error: String(error) }),
     });
     stops.push(() => feed.close());
+    if (index !== undefined && changeIndex !== undefined) {
+      const watcher = new ChangeWatcher({
+        reader: index,
+        onChange: (channel, head) => feed.nudge(channel, head),
+        interval: { minMs: changeIndex.pollMinMs, maxMs: changeIndex.pollMaxMs },
+        onError: (error) => log.error('change index read failed', { error: String(error) }),
+      });
+      watcher.start();
+      stops.push(() => watcher.stop());
+    }
 
     const deadLetters = options.inMemory
       ? new DeadLetterMemory()

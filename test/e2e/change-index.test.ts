@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient as SdkDynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBChangeIndex } from '../../functions/adapters/dynamodb/change-index.js';
@@ -18,6 +19,7 @@ import { ChangeWatcher } from '../../functions/core/change-index.js';
 import { SharedFeed } from '../../functions/core/shared-feed.js';
 import { createRouter } from '../../functions/http/router.js';
 import { DEFAULT_SUBSCRIBE_CONFIG } from '../../functions/http/subscribe-config.js';
+import { startLocalStack } from '../../local/stack.js';
 import { createEventLogTable, localDynamoClient } from '../support/dynamodb.js';
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -143,5 +145,37 @@ describe('Feature: servers learn of news from the change index (DynamoDB Local)'
     expect(subscriber.messages).toEqual(sent);
     const index = new DynamoDBChangeIndex({ client: serverClient, tableName });
     expect((await index.changesSince(since)).filter((e) => e.channel === channel)).toEqual([]);
+  });
+
+  it('lets the local stack hear a writer in another process through the index, when CHANGE_INDEX_SHARDS is set', async () => {
+    // Prepare: the local stack with the index and a ten-minute safety poll
+    const stack = await startLocalStack({
+      port: 0,
+      inMemory: true,
+      env: { CHANGE_INDEX_SHARDS: '1', SAFETY_POLL_SECONDS: '600', TABLE_NAME: 'events' },
+      log: { info: () => {}, error: () => {} },
+    });
+    stops.push(() => stack.stop());
+    const outside = new SdkDynamoDBClient({
+      endpoint: stack.dynamoEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    stops.push(() => outside.destroy());
+    const writer = new DynamoDBEventLog({
+      client: outside,
+      tableName: 'events',
+      changes: new DynamoDBChangeIndex({ client: outside, tableName: 'events' }),
+    });
+    const channel = `user/${randomUUID()}`;
+    const subscriber = subscribe(`${stack.url}/events?channel=${channel}`);
+    await waitFor(subscriber.opened, 10_000, 'the stream to open');
+
+    // Act: an append that bypasses the stack's own writer (and its in-process nudge)
+    await publishAll(writer, channel, ['x1', 'x2']);
+
+    // Assess
+    await waitFor(() => subscriber.messages.length >= 2, 10_000, 'the events through the index');
+    expect(subscriber.messages).toEqual(['x1', 'x2']);
   });
 });
