@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBChangeIndex } from '../functions/adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { eventLogTableDefinition } from '../functions/adapters/dynamodb/table.js';
 import { ENV } from '../functions/config/environment.js';
@@ -107,6 +108,15 @@ function webFunctionSpec(): WebFunctionSpec {
   };
 }
 
+/** What the construct's writer is for the Web Function host: it keeps the change index. */
+function indexedWriter(client: DynamoDBClient, tableName: string): DynamoDBEventLog {
+  return new DynamoDBEventLog({
+    client,
+    tableName,
+    changes: new DynamoDBChangeIndex({ client, tableName }),
+  });
+}
+
 /** `--only web-function`: DynamoDB Local, the Lambda fleet's idle reads, the section. */
 async function onlyWebFunction(): Promise<void> {
   const dynamo = await startDynamoDBLocal({});
@@ -123,7 +133,14 @@ async function onlyWebFunction(): Promise<void> {
       },
     );
     const result = await measureWebFunction(
-      { dynamoEndpoint: dynamo.endpoint, tableName, writerLog, lambdaFleet: lambdaIdle.idle, log },
+      {
+        dynamoEndpoint: dynamo.endpoint,
+        tableName,
+        // The writer Lambda of a Web Function deployment records the change index.
+        writerLog: indexedWriter(dynamo.client, tableName),
+        lambdaFleet: lambdaIdle.idle,
+        log,
+      },
       webFunctionSpec(),
     );
     const file = join(tmpdir(), `sse-bench-web-function-${Date.now()}.json`);
@@ -368,7 +385,14 @@ async function main(): Promise<void> {
     // The Web Function host, on the same DynamoDB Local, beside this run's Lambda fleet.
     log(`\n== Lambda Web Function host (${elapsed()}) ==`);
     const webFunction: WebFunctionResult = await measureWebFunction(
-      { dynamoEndpoint: dynamo.endpoint, tableName, writerLog, lambdaFleet: lambdaIdle.idle, log },
+      {
+        dynamoEndpoint: dynamo.endpoint,
+        tableName,
+        // The writer Lambda of a Web Function deployment records the change index.
+        writerLog: indexedWriter(dynamo.client, tableName),
+        lambdaFleet: lambdaIdle.idle,
+        log,
+      },
       webFunctionSpec(),
     );
     results.webFunction = webFunction;

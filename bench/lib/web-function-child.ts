@@ -109,6 +109,9 @@ export async function startWebFunction(
       [ENV.lambdaHttpEndpoint]: `127.0.0.1:${port}`,
       [ENV.tableName]: options.tableName,
       [ENV.requestTimeoutSeconds]: String(BENCH_REQUEST_TIMEOUT_SECONDS),
+      // As the construct deploys it: news from the change index, channels' own polls
+      // only as the safety net.
+      [ENV.changeIndexShards]: '1',
       [ENV.powertoolsServiceName]: 'sse-pubsub-web',
       AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
       AWS_REGION: 'us-east-1',
