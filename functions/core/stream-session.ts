@@ -1,6 +1,7 @@
 import { encodeCursor, type ResumePoint } from './cursor.js';
 import { envelopeOf } from './envelope.js';
 import { type EventFeed, retainedRanges } from './event-feed.js';
+import type { StoredEvent } from './event-log.js';
 import { type Reset, resolveStart } from './resume.js';
 import { encodeComment, encodeEvent, encodePadding } from './sse-encoder.js';
 
@@ -121,8 +122,8 @@ async function stream(
   const signal = shutdown === undefined ? deps.signal : AbortSignal.any([deps.signal, shutdown]);
   let lastWrite = clock();
 
-  const send = async (chunk: string): Promise<void> => {
-    counts.bytes += utf8.encode(chunk).byteLength;
+  const send = async (chunk: string, bytes = utf8.encode(chunk).byteLength): Promise<void> => {
+    counts.bytes += bytes;
     lastWrite = clock();
     const pending = deps.write(chunk);
     if (pending !== undefined) await settledBy(pending, 'stalled', options.stopAt, clock, signal);
@@ -142,6 +143,9 @@ async function stream(
   );
   const positions = start.positions;
   const cursor = () => encodeCursor(positions);
+  // A one-channel stream's frame for an event depends on nothing else: every such stream
+  // sends the same bytes, which the shared feed lets them encode once (sharedFrame).
+  const single = options.channels.length === 1;
 
   const sendReset = (reset: Reset) => {
     counts.resets += 1;
@@ -187,14 +191,12 @@ async function stream(
       }
       for (const event of page) {
         positions.set(channel, event.position);
-        const id = cursor();
-        await send(
-          encodeEvent({
-            id,
-            event: options.envelope || event.event === 'message' ? undefined : event.event,
-            data: options.envelope ? JSON.stringify(envelopeOf(event, id)) : event.data,
-          }),
-        );
+        const frame = single ? sharedFrame(event, channel, options.envelope) : undefined;
+        if (frame !== undefined) {
+          await send(frame.text, frame.bytes);
+        } else {
+          await send(encodeFrame(event, cursor(), options.envelope));
+        }
         counts.events += 1;
         reason = stopReason();
         if (reason !== undefined) return { ...counts, reason };
@@ -213,6 +215,44 @@ async function stream(
       await send(encodeComment(''));
     }
   }
+}
+
+/** One event as its SSE block: `id` is the stream's cursor after it. */
+function encodeFrame(event: StoredEvent, id: string, envelope: boolean): string {
+  return encodeEvent({
+    id,
+    event: envelope || event.event === 'message' ? undefined : event.event,
+    data: envelope ? JSON.stringify(envelopeOf(event, id)) : event.data,
+  });
+}
+
+interface Frame {
+  readonly text: string;
+  readonly bytes: number;
+}
+
+/**
+ * Frames of events for one-channel streams, by event object, plain and enveloped. A
+ * shared feed hands every stream of a channel the same event objects from its ring, so
+ * with 1,000 subscribers an event is encoded once, not 1,000 times; a WeakMap lets a
+ * frame go with its event. Its id is the one-channel cursor at the event's position,
+ * exactly what such a stream computes.
+ */
+const frames = new WeakMap<StoredEvent, { plain?: Frame; envelope?: Frame }>();
+
+function sharedFrame(event: StoredEvent, channel: string, envelope: boolean): Frame {
+  let entry = frames.get(event);
+  if (entry === undefined) {
+    entry = {};
+    frames.set(event, entry);
+  }
+  const cached = envelope ? entry.envelope : entry.plain;
+  if (cached !== undefined) return cached;
+  const text = encodeFrame(event, encodeCursor(new Map([[channel, event.position]])), envelope);
+  const frame = { text, bytes: utf8.encode(text).byteLength };
+  if (envelope) entry.envelope = frame;
+  else entry.plain = frame;
+  return frame;
 }
 
 /** A write or read given up on; the session ends with `reason`. */
