@@ -2,16 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBChangeIndex } from '../functions/adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
+import { startNewsFeed } from '../functions/adapters/dynamodb/news-feed.js';
 import { eventLogTableDefinition } from '../functions/adapters/dynamodb/table.js';
 import { startSubscribeServer } from '../functions/adapters/node/http-adapter.js';
 import { authorizerFromConfig, readAuthConfig } from '../functions/auth/auth-config.js';
 import { readChangeIndexConfig } from '../functions/config/change-index-config.js';
 import { ConfigError, type Env, optionalString, positiveInteger } from '../functions/config/env.js';
 import { ENV } from '../functions/config/environment.js';
-import { ChangeWatcher } from '../functions/core/change-index.js';
 import { MAX_PAYLOAD_BYTES } from '../functions/core/contract.js';
 import type { Log } from '../functions/core/log.js';
-import { SharedFeed } from '../functions/core/shared-feed.js';
 import { createRouter } from '../functions/http/router.js';
 import { readSubscribeConfig } from '../functions/http/subscribe-config.js';
 import { processBatch } from '../functions/writer/process-batch.js';
@@ -124,26 +123,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           log.error('change index entry not written', { channel, error: String(error) }),
       }),
     });
-    const feed = new SharedFeed(eventLog, {
-      interval:
-        changeIndex === undefined
-          ? { minMs: config.pollMinMs, maxMs: config.pollMaxMs }
-          : { minMs: changeIndex.safetyPollMs, maxMs: changeIndex.safetyPollMs },
+    const { feed, close: closeFeed } = startNewsFeed({
+      eventLog,
+      client: dynamo.client,
+      tableName,
+      poll: { minMs: config.pollMinMs, maxMs: config.pollMaxMs },
       retentionMs: config.retentionMs,
-      onError: (error, channel) =>
-        log.error('event log read failed', { channel, error: String(error) }),
+      changeIndex,
+      log,
     });
-    stops.push(() => feed.close());
-    if (index !== undefined && changeIndex !== undefined) {
-      const watcher = new ChangeWatcher({
-        reader: index,
-        onChange: (channel, head) => feed.nudge(channel, head),
-        interval: { minMs: changeIndex.pollMinMs, maxMs: changeIndex.pollMaxMs },
-        onError: (error) => log.error('change index read failed', { error: String(error) }),
-      });
-      watcher.start();
-      stops.push(() => watcher.stop());
-    }
+    stops.push(closeFeed);
 
     const deadLetters = options.inMemory
       ? new DeadLetterMemory()

@@ -20,8 +20,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
-import { DynamoDBChangeIndex } from '../adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../adapters/dynamodb/event-log.js';
+import { startNewsFeed } from '../adapters/dynamodb/news-feed.js';
 import { startSubscribeServer } from '../adapters/node/http-adapter.js';
 import { fetchSigningSecret } from '../adapters/secrets-manager/signing-secret.js';
 import { authorizerFromConfig, readAuthConfig } from '../auth/auth-config.js';
@@ -31,8 +31,6 @@ import { DEFAULT_FILE_DESCRIPTOR_LIMIT, parseOpenFilesLimit } from '../config/co
 import { requiredString } from '../config/env.js';
 import { ENV } from '../config/environment.js';
 import { readWebServerConfig } from '../config/web-server-config.js';
-import { ChangeWatcher } from '../core/change-index.js';
-import { SharedFeed } from '../core/shared-feed.js';
 import { createRouter } from '../http/router.js';
 import { readSubscribeConfig } from '../http/subscribe-config.js';
 
@@ -68,28 +66,20 @@ const eventLog = new DynamoDBEventLog({
   tableName,
   retentionMs: config.retentionMs,
 });
-// One poller per channel, whatever the number of connections reading it. With the
-// change index, news comes from the index and each channel's own poll is only the
-// safety net for a missed entry.
-const feed = new SharedFeed(eventLog, {
-  interval:
-    changeIndex === undefined
-      ? { minMs: config.pollMinMs, maxMs: config.pollMaxMs }
-      : { minMs: changeIndex.safetyPollMs, maxMs: changeIndex.safetyPollMs },
+// One poller per channel, whatever the number of connections reading it; with the
+// change index, news comes from the index.
+const { feed, close: closeFeed } = startNewsFeed({
+  eventLog,
+  client: dynamo,
+  tableName,
+  poll: { minMs: config.pollMinMs, maxMs: config.pollMaxMs },
   retentionMs: config.retentionMs,
-  onError: (error, channel) =>
-    logger.error('event log read failed', { channel, error: String(error) }),
+  changeIndex,
+  log: {
+    info: (message, fields) => logger.info(message, fields),
+    error: (message, fields) => logger.error(message, fields),
+  },
 });
-const watcher =
-  changeIndex === undefined
-    ? undefined
-    : new ChangeWatcher({
-        reader: new DynamoDBChangeIndex({ client: dynamo, tableName, shards: changeIndex.shards }),
-        onChange: (channel, head) => feed.nudge(channel, head),
-        interval: { minMs: changeIndex.pollMinMs, maxMs: changeIndex.pollMaxMs },
-        onError: (error) => logger.error('change index read failed', { error: String(error) }),
-      });
-watcher?.start();
 const shutdown = new AbortController();
 
 const router = createRouter({
@@ -133,8 +123,7 @@ process.once('SIGTERM', () => {
     .drain(host.shutdownGraceMs)
     .catch((error: unknown) => logger.error('shutdown failed', { error: String(error) }))
     .finally(() => {
-      watcher?.stop();
-      feed.close();
+      closeFeed();
       logger.info('shut down', { connections: open });
       process.exit(0);
     });
