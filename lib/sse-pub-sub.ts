@@ -396,7 +396,7 @@ export class SsePubSub extends Construct {
           ...subscribeEnvironment,
           // Each request's deadline: a stream ends DEADLINE_MARGIN before it.
           [ENV.requestTimeoutSeconds]: String(settings.timeout.toSeconds()),
-          // Read the change index the writer keeps; poll channels only as a safety net.
+          // Read the change index the writer keeps; sweep the channels' heads as a safety net.
           [ENV.changeIndexShards]: String(CHANGE_INDEX_SHARDS),
         },
       });
@@ -405,10 +405,15 @@ export class SsePubSub extends Construct {
     }
 
     // Least privilege: subscribers only read. GetItem for a channel's head, Query for
-    // its events; no writes, and no Scan.
+    // its events (and the change index); the Web Function's safety sweep reads its
+    // channels' heads with BatchGetItem. No writes, and no Scan.
     subscribeRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          ...(subscribeHost.host === 'webFunction' ? ['dynamodb:BatchGetItem'] : []),
+        ],
         resources: [this.table.tableArn],
       }),
     );

@@ -9,9 +9,9 @@ import { ConfigError, type Env, optionalString, positiveInteger } from './env.js
 import { ENV } from './environment.js';
 
 /**
- * With the index on, how often each channel is still polled on its own. It only matters
- * when an index entry was lost; 120 s keeps 128 idle per-user channels near 30 reads per
- * connection-hour.
+ * With the index on, how often the safety sweep reads the heads of every held channel.
+ * It only matters when an index entry was lost; at 120 s, 128 idle per-user channels
+ * cost two BatchGetItem requests (30 head reads per channel) an hour.
  */
 export const DEFAULT_SAFETY_POLL_SECONDS = 120;
 /** DynamoDBChangeIndex's own bound. */

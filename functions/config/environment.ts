@@ -61,7 +61,7 @@ export const ENV = {
   /** Bounds of the index's adaptive read interval, ms. */
   changePollMinMs: 'CHANGE_POLL_MIN_MS',
   changePollMaxMs: 'CHANGE_POLL_MAX_MS',
-  /** With the index, each channel's own poll: the safety net for a missed entry, seconds. */
+  /** With the index, the safety sweep's interval (all held channels' heads), seconds. */
   safetyPollSeconds: 'SAFETY_POLL_SECONDS',
 
   // The Web Function host of the subscribe routes (functions/handlers/web-server.ts).

@@ -4,8 +4,9 @@
  * append; a server reads the recent entries of the whole index with one request per
  * interval, whatever the number of channels it holds, and nudges only the channels that
  * moved. The index is a hint, never the truth: a missed or late entry only delays an
- * event until the channel's own slow safety poll, and the events themselves are always
- * read from the event log, so nothing is lost or reordered by it (docs/event-log.md).
+ * event until the server's slow safety sweep (./safety-sweep.ts), and the events
+ * themselves are always read from the event log, so nothing is lost or reordered by it
+ * (docs/event-log.md).
  */
 import { PollInterval, type PollIntervalOptions } from './polling-feed.js';
 
@@ -43,6 +44,13 @@ export interface ChangeWatcherOptions {
   readonly interval?: PollIntervalOptions;
   readonly lookbackMs?: number;
   readonly clock?: () => number;
+  /**
+   * Whether anyone could be told of news (the feed holds a channel). While not, the
+   * watcher skips its reads and only moves its start on, so that it later reads no
+   * further back than the look-back: a channel taken up meanwhile read the log itself.
+   * @default always
+   */
+  readonly active?: () => boolean;
   /** A failed read of the index; the watcher backs off and goes on. */
   readonly onError?: (error: unknown) => void;
 }
@@ -59,6 +67,7 @@ export class ChangeWatcher {
   readonly #lookbackMs: number;
   readonly #clock: () => number;
   readonly #onError: (error: unknown) => void;
+  readonly #active: () => boolean;
   /** Highest head reported per channel; entries at or below it are old news. */
   readonly #reported = new Map<string, number>();
   /** Sort key (ms) of the newest entry seen. */
@@ -76,6 +85,7 @@ export class ChangeWatcher {
       throw new RangeError(`lookbackMs must be a non-negative number, got ${this.#lookbackMs}`);
     }
     this.#clock = options.clock ?? Date.now;
+    this.#active = options.active ?? (() => true);
     this.#onError = options.onError ?? ((error) => console.warn('change index read failed', error));
     // Start from now: what was appended before the server started is read by each
     // stream from the log itself.
@@ -130,6 +140,11 @@ export class ChangeWatcher {
   }
 
   async #loop(): Promise<void> {
+    if (!this.#active()) {
+      this.#newestMs = Math.max(this.#newestMs, this.#clock());
+      if (!this.#stopped) this.#schedule(this.#interval.next(false));
+      return;
+    }
     let delay: number;
     try {
       delay = this.#interval.next(await this.tick());

@@ -156,6 +156,13 @@ export class SharedFeed implements EventFeed {
     return this.#channels.size;
   }
 
+  /** Channels whose poller knows its head, with that head (for the safety sweep). */
+  *heldChannels(): IterableIterator<readonly [string, number]> {
+    for (const state of this.#channels.values()) {
+      if (state.anchored && !state.stopped) yield [state.name, state.head];
+    }
+  }
+
   async read(channel: string, after: number, options?: ReadOptions): Promise<StoredEvent[]> {
     const limit = readLimit(options);
     const state = this.#channels.get(channel);

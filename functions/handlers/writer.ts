@@ -37,7 +37,7 @@ export const handler = createWriterHandler({
         shards: changeIndex.shards,
       }),
       onChangeError: (error: unknown, channel: string) =>
-        logger.warn('change index entry not written; readers fall back to their safety poll', {
+        logger.warn('change index entry not written; readers fall back to their safety sweep', {
           channel,
           error: error instanceof Error ? error : String(error),
         }),

@@ -1,7 +1,8 @@
 /**
  * The change index end to end on DynamoDB Local: a writer (its own DynamoDBEventLog and
- * client, no way to nudge the server) records entries; the server's ChangeWatcher reads
- * them and nudges its SharedFeed, whose per-channel poll is only the safety net.
+ * client, no way to nudge the server) records entries; the server's feed, built as the
+ * Web Function host builds it (`startNewsFeed`), reads them and nudges its channels, and
+ * its safety sweep (the channels' heads in batches) is the net for lost entries.
  * Subscribers are the npm `eventsource`.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,11 +13,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBChangeIndex } from '../../functions/adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../../functions/adapters/dynamodb/event-log.js';
 import {
-  type SubscribeServer,
-  startSubscribeServer,
-} from '../../functions/adapters/node/http-adapter.js';
-import { ChangeWatcher } from '../../functions/core/change-index.js';
-import { SharedFeed } from '../../functions/core/shared-feed.js';
+  CHANNEL_BACKSTOP_FACTOR,
+  startNewsFeed,
+} from '../../functions/adapters/dynamodb/news-feed.js';
+import { startSubscribeServer } from '../../functions/adapters/node/http-adapter.js';
 import { createRouter } from '../../functions/http/router.js';
 import { DEFAULT_SUBSCRIBE_CONFIG } from '../../functions/http/subscribe-config.js';
 import { startLocalStack } from '../../local/stack.js';
@@ -54,18 +54,18 @@ describe('Feature: servers learn of news from the change index (DynamoDB Local)'
     serverClient.destroy();
   });
 
-  /** The server side as the Web Function host builds it, with a given safety poll. */
-  async function startServer(
-    safetyPollMs: number,
-  ): Promise<{ server: SubscribeServer; watcher: ChangeWatcher }> {
-    const log = new DynamoDBEventLog({ client: serverClient, tableName });
-    const feed = new SharedFeed(log, { interval: { minMs: safetyPollMs, maxMs: safetyPollMs } });
-    const watcher = new ChangeWatcher({
-      reader: new DynamoDBChangeIndex({ client: serverClient, tableName }),
-      onChange: (channel, head) => feed.nudge(channel, head),
-      interval: { minMs: 50, maxMs: 200 },
+  /** The server side as the Web Function host builds it, with a given safety sweep. */
+  async function startServer(safetyPollMs: number) {
+    const news = startNewsFeed({
+      eventLog: new DynamoDBEventLog({ client: serverClient, tableName }),
+      client: serverClient,
+      tableName,
+      poll: { minMs: 200, maxMs: 1_000 },
+      retentionMs: 24 * 3_600_000,
+      changeIndex: { shards: 1, pollMinMs: 50, pollMaxMs: 200, safetyPollMs },
+      log: { info: () => undefined, error: () => undefined },
     });
-    watcher.start();
+    const { feed } = news;
     const router = createRouter({
       config: DEFAULT_SUBSCRIBE_CONFIG,
       feed: () => feed,
@@ -74,11 +74,10 @@ describe('Feature: servers learn of news from the change index (DynamoDB Local)'
     });
     const server = await startSubscribeServer({ router });
     stops.push(
-      () => watcher.stop(),
-      () => feed.close(),
+      () => news.close(),
       () => server.close(),
     );
-    return { server, watcher };
+    return { server, news };
   }
 
   function subscribe(url: string): { messages: string[]; opened: () => boolean } {
@@ -102,7 +101,7 @@ describe('Feature: servers learn of news from the change index (DynamoDB Local)'
 
   it('delivers within seconds from the index alone, while the safety poll is a minute away', async () => {
     // Prepare: a 60 s safety poll, so only the index can bring events sooner
-    const { server, watcher } = await startServer(60_000);
+    const { server, news } = await startServer(60_000);
     const writer = new DynamoDBEventLog({
       client: writerClient,
       tableName,
@@ -123,12 +122,14 @@ describe('Feature: servers learn of news from the change index (DynamoDB Local)'
       'the events through the index',
     );
     for (const s of subscribers) expect(s.messages).toEqual(sent);
-    expect(watcher.reads).toBeGreaterThan(0);
+    expect(news.watcher?.reads).toBeGreaterThan(0);
   });
 
   it('still delivers every event exactly once, in order, when the index entries are lost', async () => {
-    // Prepare: a writer that records nothing (every entry lost) and a short safety poll
-    const { server } = await startServer(1_500);
+    // Prepare: a writer that records nothing (every entry lost) and a 2 s safety sweep;
+    // the channel's own last-resort poll is CHANNEL_BACKSTOP_FACTOR × that away
+    const safetyPollMs = 2_000;
+    const { server, news } = await startServer(safetyPollMs);
     const writer = new DynamoDBEventLog({ client: writerClient, tableName });
     const channel = `user/lost-${randomUUID()}`;
     const subscriber = subscribe(`${server.url}/events?channel=${channel}`);
@@ -139,10 +140,15 @@ describe('Feature: servers learn of news from the change index (DynamoDB Local)'
     const sent = ['l1', 'l2', 'l3', 'l4'];
     await publishAll(writer, channel, sent);
 
-    // Assess
-    await waitFor(() => subscriber.messages.length >= sent.length, 15_000, 'the safety poll');
-    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    // Assess: the sweep brings them well before the channel's own poll could
+    await waitFor(
+      () => subscriber.messages.length >= sent.length,
+      safetyPollMs * (CHANNEL_BACKSTOP_FACTOR - 1),
+      'the safety sweep',
+    );
+    await new Promise((resolve) => setTimeout(resolve, safetyPollMs + 100));
     expect(subscriber.messages).toEqual(sent);
+    expect(news.sweep?.reads).toBeGreaterThan(0);
     const index = new DynamoDBChangeIndex({ client: serverClient, tableName });
     expect((await index.changesSince(since)).filter((e) => e.channel === channel)).toEqual([]);
   });

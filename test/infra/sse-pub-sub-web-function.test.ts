@@ -276,7 +276,7 @@ describe('Construct: SsePubSub with the Web Function host', () => {
       expect(role.ManagedPolicyArns).toBeUndefined();
     });
 
-    it('reads the event log (GetItem, Query) and writes its own log group, nothing else', () => {
+    it('reads the event log (GetItem, Query, BatchGetItem for the safety sweep) and writes its own log group, nothing else', () => {
       // Act
       const statements = roleStatements(synthConstruct(WEB), 'PubSubWebServerRole');
 
@@ -289,7 +289,11 @@ describe('Construct: SsePubSub with the Web Function host', () => {
             'Fn::GetAtt': [expect.stringMatching(/^PubSubWebServerLogGroup/), 'Arn'],
           },
         },
-        { Action: ['dynamodb:GetItem', 'dynamodb:Query'], Effect: 'Allow', Resource: TABLE_ARN },
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'],
+          Effect: 'Allow',
+          Resource: TABLE_ARN,
+        },
       ]);
     });
 
@@ -302,6 +306,7 @@ describe('Construct: SsePubSub with the Web Function host', () => {
 
       // Assess
       expect(statements.flatMap(actionsOf).sort()).toEqual([
+        'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:Query',
         'logs:CreateLogStream',

@@ -309,7 +309,8 @@ describe('Feature: the Web Function bundle under Node 24, with the writer in ano
       await forgetful.append(channel, [{ event: 'message', data, dedupeKey: randomUUID() }]);
     }
 
-    await waitFor(() => subscriber.messages().length >= 3, 15_000, 'the safety poll');
+    // The safety sweep runs every 2 s; the channel's own last-resort poll is 10 s away.
+    await waitFor(() => subscriber.messages().length >= 3, 8_000, 'the safety sweep');
     await pause(2_500);
     expect(subscriber.messages()).toEqual(sent);
   });

@@ -95,7 +95,7 @@ export class DynamoDBChangeIndex implements ChangeRecorder, ChangeReader {
     const to = bucketOf(this.#clock());
     const queries: Promise<ChangeEntry[]>[] = [];
     // A reader that fell far behind (a paused process) reads the last two buckets only:
-    // what is older the channels' safety polls find.
+    // what is older the safety sweep finds.
     for (let bucket = Math.max(from, to - 1); bucket <= to; bucket++) {
       for (let shard = 0; shard < this.#shards; shard++) {
         queries.push(this.#query(changePartition(shard, bucket), sinceMs * KEY_SCALE));

@@ -66,7 +66,7 @@ export interface DynamoDBEventLogOptions {
    * Told the channel's new head after every append that stored an event (the change
    * index, for servers that hold many channels). Best effort: a failure is reported to
    * {@link onChangeError} and the append still succeeds, since a missed entry only
-   * delays readers until their safety poll. @default none
+   * delays readers until their safety sweep. @default none
    */
   readonly changes?: ChangeRecorder;
   /** @default a `console.warn` line */

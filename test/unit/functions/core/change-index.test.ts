@@ -139,4 +139,39 @@ describe('Function: ChangeWatcher', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(watcher.reads).toBe(10);
   });
+
+  it('reads nothing while no channel is held, then reads from just before it resumed', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const index = new MemoryIndex();
+    let now = 7_000_000;
+    let held = false;
+    const changes: [string, number][] = [];
+    const watcher = new ChangeWatcher({
+      reader: index,
+      onChange: (channel, head) => changes.push([channel, head]),
+      interval: { minMs: 100, maxMs: 400 },
+      lookbackMs: 1_000,
+      clock: () => now,
+      active: () => held,
+    });
+    watcher.start();
+    // An hour with nobody to tell: no read at all.
+    for (let i = 0; i < 9_000; i++) {
+      now += 400;
+      await vi.advanceTimersByTimeAsync(400);
+    }
+    expect(watcher.reads).toBe(0);
+    expect(index.asked).toEqual([]);
+
+    // A channel is taken up and moves: the next read finds it, and reaches back no
+    // further than the look-back before the last idle check (not an hour).
+    held = true;
+    index.add('user/1', 3, now + 5);
+    now += 10;
+    await vi.advanceTimersByTimeAsync(400);
+    expect(watcher.reads).toBeGreaterThanOrEqual(1);
+    expect(changes).toEqual([['user/1', 3]]);
+    expect(now - (index.asked[0] ?? 0)).toBeLessThanOrEqual(1_000 + 400 + 10);
+    watcher.stop();
+  });
 });
