@@ -7,39 +7,18 @@
  * and the publisher are identical in both runs:
  * - `GET /events?channel=A[&channel=B…]`: an SSE stream; a `stream.open` event first (the
  *   product sends one too, and the bench waits for it before publishing);
- * - `POST /sns` (and `/sns/`): SNS `Publish` / `PublishBatch` in the AWS query protocol,
- *   parsed with the local stack's own parser and answered with its XML builders.
+ * - `POST /sns` (and `/sns/`): SNS `Publish` / `PublishBatch` (bench/lib/sns-endpoint.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Channel, createChannel, createSession } from 'better-sse';
 import { DEFAULT_LOCAL_TOPIC_ARN } from '../local/defaults.js';
-import { type MessageInput, parseQueryRequest } from '../local/sns/query-protocol.js';
-import { publishBatchResponseXml, publishResponseXml } from '../local/sns/xml.js';
+import { handleSnsRequest, type SnsMessage } from './lib/sns-endpoint.js';
 
 export interface BaselineServer {
   readonly url: string;
   readonly topicArn: string;
   close(): Promise<void>;
-}
-
-const MAX_BODY_BYTES = 1024 * 1024;
-
-function attribute(message: MessageInput, name: string): string | undefined {
-  return message.messageAttributes.find((a) => a.name === name)?.stringValue;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.byteLength;
-    if (size > MAX_BODY_BYTES) throw new Error('body too large');
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function startBaselineServer(
@@ -55,41 +34,10 @@ export async function startBaselineServer(
     return channel;
   };
 
-  const publish = (message: MessageInput): boolean => {
-    const channel = attribute(message, 'channel');
-    if (channel === undefined || message.message === undefined) return false;
-    const event = attribute(message, 'event') ?? 'message';
-    channels.get(channel)?.broadcast(message.message, event);
+  // Pushed to the channel's open sessions while the publish request is answered.
+  const publish = (message: SnsMessage): boolean => {
+    channels.get(message.channel)?.broadcast(message.data, message.event);
     return true;
-  };
-
-  const sns = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const parsed = parseQueryRequest(await readBody(req));
-    const requestId = randomUUID();
-    const xml = (status: number, body: string): void => {
-      res.writeHead(status, { 'content-type': 'text/xml' }).end(body);
-    };
-    if (!parsed.ok) {
-      xml(400, '<ErrorResponse><Error><Code>InvalidParameter</Code></Error></ErrorResponse>');
-      return;
-    }
-    const request = parsed.request;
-    if (request.action === 'Publish') {
-      if (!publish(request)) {
-        xml(400, '<ErrorResponse><Error><Code>InvalidParameter</Code></Error></ErrorResponse>');
-        return;
-      }
-      xml(200, publishResponseXml({ messageId: randomUUID() }, requestId));
-      return;
-    }
-    const successful = [];
-    const failed = [];
-    for (const entry of request.entries ?? []) {
-      const id = entry.id ?? '';
-      if (publish(entry)) successful.push({ id, messageId: randomUUID() });
-      else failed.push({ id, code: 'InvalidParameter', message: 'no channel', senderFault: true });
-    }
-    xml(200, publishBatchResponseXml({ successful, failed }, requestId));
   };
 
   const events = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -110,7 +58,7 @@ export async function startBaselineServer(
       url.pathname === '/events' && req.method === 'GET'
         ? events(req, res, url)
         : (url.pathname === '/sns' || url.pathname === '/sns/') && req.method === 'POST'
-          ? sns(req, res)
+          ? handleSnsRequest(req, res, publish)
           : Promise.resolve(void res.writeHead(404).end());
     route.catch(() => res.destroy());
   });

@@ -1,14 +1,19 @@
 /**
- * Publish → receive latency and fan-out throughput, against a server in a child process
- * (the local stack, or the better-sse baseline). Publishing goes through the server's
- * `POST /sns` with the publisher SDK (the real `SNSClient`); receiving through raw SSE
- * readers ({@link SseConnection}). Every payload carries its publish time (taken right
- * before the SNS call, in this process) and a sequence number.
+ * Publish → receive latency and fan-out throughput, against a server in another process
+ * (the local stack, the better-sse baseline, or nginx with nchan). Publishing goes
+ * through the server's `POST /sns` with the publisher SDK (the real `SNSClient`);
+ * receiving through raw SSE readers ({@link SseConnection}). Every payload carries its
+ * publish time (taken right before the SNS call, in this process) and a sequence number.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createPublisher, type Publisher } from '../publisher/index.js';
 import { type Distribution, distribution, mapLimit, nowMs, sleep, waitUntil } from './lib/stats.js';
-import { type BenchSubscriber, closeSubscribers, connectSubscribers } from './lib/subscribers.js';
+import {
+  type BenchSubscriber,
+  closeSubscribers,
+  connectSubscribers,
+  type OpenedBy,
+} from './lib/subscribers.js';
 
 export interface LatencyCase {
   readonly name: string;
@@ -122,9 +127,17 @@ async function publishPaced(
   return failures;
 }
 
+/** A server under test: where to publish and subscribe, and what says a stream is live. */
+export interface BenchTarget {
+  readonly url: string;
+  readonly topicArn: string;
+  readonly openedBy?: OpenedBy;
+}
+
 /** One latency case: connect, warm up, publish at a steady rate, wait for every delivery. */
+
 export async function measureLatency(
-  server: { readonly url: string; readonly topicArn: string },
+  server: BenchTarget,
   spec: LatencyCase,
   prefix: string,
   options: { readonly probe?: boolean } = {},
@@ -156,6 +169,7 @@ export async function measureLatency(
     count: spec.subscribers,
     channelsOf: (i) => [channel(i)],
     onEvent,
+    openedBy: server.openedBy,
   });
   const connectMs = nowMs() - connectStart;
   const toStored: number[] = [];
@@ -233,9 +247,7 @@ export async function measureLatency(
  * `PublishBatch` (10 per call, 4 calls in flight), timed until the last delivery.
  */
 export async function measureFanout(
-  server: {
-    readonly url: string;
-    readonly topicArn: string;
+  server: BenchTarget & {
     readonly stats: () => Promise<{ readonly cpu: NodeJS.CpuUsage }>;
   },
   subscriberCount: number,
@@ -262,6 +274,7 @@ export async function measureFanout(
     count: subscriberCount,
     channelsOf: () => [channel],
     onEvent,
+    openedBy: server.openedBy,
   });
   const publisher = benchPublisher(server.url, server.topicArn);
   try {

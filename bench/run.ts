@@ -1,15 +1,18 @@
 /**
  * `npm run bench` (tsx bench/run.ts [--quick] [--only web-function]): every benchmark of
- * issue 8 in one run, against servers and databases it starts itself on 127.0.0.1, then
- * docs/benchmarks.md and docs/benchmarks.json. See docs/benchmarks.md for what each
- * figure is.
+ * issues 8, 15 and 16 in one run, against servers and databases it starts itself on
+ * 127.0.0.1, then docs/benchmarks.md and docs/benchmarks.json. See docs/benchmarks.md for
+ * what each figure is.
  *
  * Order: Lambda bundles → DynamoDB Local (append throughput, reads per connection for
  * the Node adapter and a simulated Lambda fleet, then the Lambda Web Function host beside
- * that fleet) → latency and fan-out against the better-sse baseline and the local stack →
- * memory per idle connection. Every loop is bounded; the whole run takes about 8–9
- * minutes on 2 cores. `--only web-function` runs the Web Function section alone (with
- * the Lambda fleet's idle case it is compared with) and writes nothing under docs/.
+ * that fleet, with and without the change index) → latency and fan-out against the
+ * better-sse baseline, nginx with nchan (where Debian's libnginx-mod-nchan is installed;
+ * also the deployed path's cases and an idle window) and the local stack → memory per
+ * idle connection. The report puts the deployed path (the writer in another process)
+ * first. Every loop is bounded; the whole run takes about 13 minutes on 2 cores.
+ * `--only web-function` runs the Web Function section alone (with the Lambda fleet's idle
+ * case it is compared with) and writes nothing under docs/.
  */
 import './lib/quiet-warnings.js';
 import { execFileSync } from 'node:child_process';
@@ -22,6 +25,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBChangeIndex } from '../functions/adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
 import { eventLogTableDefinition } from '../functions/adapters/dynamodb/table.js';
+import { DEFAULT_SAFETY_POLL_SECONDS } from '../functions/config/change-index-config.js';
 import { ENV } from '../functions/config/environment.js';
 import { startDynamoDBLocal } from '../local/dynamodb-local.js';
 import { ensureTable } from '../local/tables.js';
@@ -34,10 +38,12 @@ import {
   measureFanout,
   measureLatency,
 } from './latency.js';
-import { startServerChild } from './lib/server-child.js';
+import { type ServerChild, startServerChild } from './lib/server-child.js';
 import { round } from './lib/stats.js';
 import { type LocalSnsResult, measureLocalSns } from './local-sns.js';
 import { type MemoryResult, measureMemory } from './memory.js';
+import { measureNchanIdle, type NchanResult, nchanVersion } from './nchan.js';
+import { findNchan, type NchanServer, startNchanServer } from './nchan-server.js';
 import { type ActiveReads, type IdleReads, lambdaReads, nodeReads } from './reads.js';
 import { type BenchResults, renderMarkdown, summarize } from './report/index.js';
 import { webFunctionSection } from './report/sections/web-function.js';
@@ -75,18 +81,40 @@ const log = (message: string): void => console.log(message);
 const LAMBDA_IDLE_SESSIONS = scale(128, 20);
 const LAMBDA_IDLE_SECONDS = scale(10, 4);
 
-/** The Web Function section: ~2.5 minutes at full scale (three 30 s idle windows). */
+/**
+ * The safety sweep's period with the change index on: the indexed per-user idle case's
+ * window holds at least one full period, so the sweep's reads and CPU are inside it.
+ */
+const SAFETY_WINDOW_SECONDS = DEFAULT_SAFETY_POLL_SECONDS + 5;
+
+/**
+ * The Web Function section: ~5 minutes at full scale (idle windows of 30 s and one of
+ * 125 s, four latency cases). Each size is served with the change index, as deployed;
+ * the per-user channels also without it (each channel polling itself), for comparison.
+ */
 function webFunctionSpec(): WebFunctionSpec {
   const few = scale(128, 32);
   const many = scale(1_000, 200);
   const fmt = (n: number): string => n.toLocaleString('en-US');
+  const perUser = `${fmt(few)} channels`;
   return {
     // Two heartbeat periods (15 s), so each window holds the same number of heartbeats.
     idleSeconds: scale(30, 8),
     baselineSeconds: scale(8, 4),
     idle: [
       { name: `${fmt(few)} connections, 1 channel`, connections: few, channels: 1 },
-      { name: `${fmt(few)} connections, ${fmt(few)} channels`, connections: few, channels: few },
+      {
+        name: `${fmt(few)} connections, ${perUser}`,
+        connections: few,
+        channels: few,
+        seconds: scale(SAFETY_WINDOW_SECONDS, 8),
+      },
+      {
+        name: `${fmt(few)} connections, ${perUser}, without the change index`,
+        connections: few,
+        channels: few,
+        changeIndex: false,
+      },
       { name: `${fmt(many)} connections, 1 channel`, connections: many, channels: 1 },
     ],
     latency: [
@@ -98,11 +126,19 @@ function webFunctionSpec(): WebFunctionSpec {
         ratePerSecond: 25,
       },
       {
-        name: `${fmt(few)} subscribers, ${fmt(few)} channels, writer in another process`,
+        name: `${fmt(few)} subscribers, ${perUser}, writer in another process`,
         subscribers: few,
         channels: few,
         events: scale(256, 64),
         ratePerSecond: 25,
+      },
+      {
+        name: `${fmt(few)} subscribers, ${perUser}, writer in another process, without the change index`,
+        subscribers: few,
+        channels: few,
+        events: scale(256, 64),
+        ratePerSecond: 25,
+        changeIndex: false,
       },
     ],
   };
@@ -193,6 +229,182 @@ function write(dir: string, results: BenchResults): void {
     execFileSync(process.execPath, [BIOME, 'format', '--write', json], { stdio: 'ignore' });
   } catch {
     console.error(`could not format ${json} with Biome; run \`npx biome format --write ${json}\``);
+  }
+}
+
+/** The latency cases every push server runs (the local stack, better-sse, nchan). */
+function latencyCases(): LatencyCase[] {
+  return [
+    {
+      name: '1 subscriber',
+      subscribers: 1,
+      channels: 1,
+      events: scale(100, 30),
+      ratePerSecond: 10,
+    },
+    {
+      name: '100 subscribers, 1 channel',
+      subscribers: 100,
+      channels: 1,
+      events: scale(100, 30),
+      ratePerSecond: 10,
+    },
+    {
+      name: '1,000 subscribers, 1 channel',
+      subscribers: scale(1_000, 200),
+      channels: 1,
+      events: scale(100, 30),
+      ratePerSecond: 10,
+    },
+    {
+      name: '1,000 subscribers, 100 channels',
+      subscribers: scale(1_000, 200),
+      channels: 100,
+      events: scale(200, 50),
+      ratePerSecond: 20,
+    },
+  ];
+}
+
+/** The Web Function's deployed-path latency cases (change index on), for nchan beside it. */
+function deployedPathCases(): LatencyCase[] {
+  return webFunctionSpec()
+    .latency.filter((c) => c.changeIndex !== false)
+    .map(({ name, subscribers, channels, events, ratePerSecond }) => ({
+      name,
+      subscribers,
+      channels,
+      events,
+      ratePerSecond,
+    }));
+}
+
+function showLatency(r: LatencyResult): void {
+  log(
+    `${r.name} @ ${r.ratePerSecond}/s: p50 ${round(r.latencyMs.p50)} ms, p95 ${round(r.latencyMs.p95)} ms, p99 ${round(r.latencyMs.p99)} ms, max ${round(r.latencyMs.max)} ms; ${r.delivered}/${r.expectedDeliveries} delivered, ${r.duplicates} duplicates, ${r.subscribersOpened} opened${r.breakdown === undefined ? '' : `; publish→stored p50 ${round(r.breakdown.publishToStoredMs.p50)} / p99 ${round(r.breakdown.publishToStoredMs.p99)} ms, stored→received p50 ${round(r.breakdown.storedToReceivedMs.p50)} / p99 ${round(r.breakdown.storedToReceivedMs.p99)} ms`}`,
+  );
+}
+
+function showFanout(what: string, f: FanoutResult): void {
+  log(
+    `${what} ${f.events} events × ${f.subscribers} subscribers: ${f.delivered} delivered in ${round(f.elapsedMs)} ms = ${Math.round(f.deliveriesPerSecond)} deliveries/s (ingestion took ${round(f.publishMs)} ms; clients used ${round(f.clientCpuShare * 100)}% of a core, the server ${round(f.serverCpuShare * 100)}%)`,
+  );
+}
+
+interface FanoutSize {
+  readonly subscribers: number;
+  readonly events: number;
+}
+
+type FanoutTarget = Parameters<typeof measureFanout>[0];
+
+/** The latency cases, then the fan-out burst published through `/sns`, on one server. */
+async function latencyAndFanout(
+  server: FanoutTarget,
+  target: 'baseline' | 'nchan' | 'product',
+  size: FanoutSize,
+): Promise<{ latency: LatencyResult[]; fanout: FanoutResult }> {
+  const latency: LatencyResult[] = [];
+  for (const spec of latencyCases()) {
+    // Only the product stores events, so only it has the envelope's stored time.
+    const r = await measureLatency(server, spec, `lat-${target}`, {
+      probe: target === 'product',
+    });
+    latency.push(r);
+    showLatency(r);
+  }
+  const fanout = await measureFanout(server, size.subscribers, size.events, `fan-${target}`);
+  showFanout('fan-out, published', fanout);
+  return { latency, fanout };
+}
+
+/** The same burst stored straight into the stack's event log: the fan-out alone. */
+async function fanoutStoredDirectly(
+  server: ServerChild,
+  size: FanoutSize,
+): Promise<FanoutResult | undefined> {
+  if (server.dynamoEndpoint === undefined) return undefined;
+  const client = new DynamoDBClient({
+    endpoint: server.dynamoEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const stackLog = new DynamoDBEventLog({ client, tableName: STACK_TABLE });
+  try {
+    const stored = await measureFanout(
+      server,
+      size.subscribers,
+      size.events,
+      'fan-stored',
+      async (channel, data) => {
+        for (let i = 0; i < data.length; i += 49) {
+          await stackLog.append(
+            channel,
+            data.slice(i, i + 49).map((d, k) => ({
+              event: 'message',
+              data: d,
+              dedupeKey: `fan-${i + k}`,
+            })),
+          );
+        }
+      },
+    );
+    showFanout('fan-out, stored straight into the log', stored);
+    return stored;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** 128 per-user channels idle on nchan: the deployed path's idle case. */
+const NCHAN_IDLE = { connections: 128, seconds: scale(30, 8) };
+
+/**
+ * nchan's run, when Debian's module is installed: the shared latency cases and fan-out
+ * burst, then the deployed path's latency cases and an idle window. When it is not (or
+ * nginx does not start), the reason, which the report prints instead of the rows.
+ */
+async function measureNchan(size: FanoutSize): Promise<{
+  result: NchanResult;
+  latency?: LatencyResult[];
+  fanout?: FanoutResult;
+}> {
+  const install = findNchan();
+  if ('missing' in install) {
+    log(`nchan skipped: ${install.missing}`);
+    return { result: { version: 'unknown', missing: install.missing } };
+  }
+  const version = nchanVersion(install);
+  let server: NchanServer;
+  try {
+    server = await startNchanServer(install);
+  } catch (error) {
+    const missing = error instanceof Error ? error.message : String(error);
+    log(`nchan skipped: ${missing}`);
+    return { result: { version, missing } };
+  }
+  try {
+    log(`nchan: ${version}`);
+    const target = { ...server, openedBy: 'status' as const };
+    const shared = await latencyAndFanout(target, 'nchan', size);
+    const deployedPath: LatencyResult[] = [];
+    for (const spec of deployedPathCases()) {
+      const r = await measureLatency(target, spec, 'lat-nchan-deployed');
+      deployedPath.push(r);
+      showLatency(r);
+    }
+    const idle = await measureNchanIdle(
+      server,
+      NCHAN_IDLE.connections,
+      NCHAN_IDLE.seconds,
+      'nchan-idle',
+    );
+    log(
+      `nchan idle, ${idle.connections} connections on ${idle.channels} channels: ${idle.opened} open; CPU ${round(idle.cpuSeconds, 3)} s in ${round(idle.seconds, 1)} s (${round(idle.cpuShare * 100, 2)}% of a core) = ${round(idle.cpuSecondsPerConnectionHour, 4)} CPU-s per connection-hour; RSS ${round(idle.rssBeforeBytes / 2 ** 20, 1)} → ${round(idle.rssBytes / 2 ** 20, 1)} MiB`,
+    );
+    return { result: { version, deployedPath, idle }, ...shared };
+  } finally {
+    await server.stop();
   }
 }
 
@@ -400,112 +612,40 @@ async function main(): Promise<void> {
     await dynamo.stop();
   }
 
-  // 3. Latency and fan-out: baseline, then the product.
-  const cases: LatencyCase[] = [
-    {
-      name: '1 subscriber',
-      subscribers: 1,
-      channels: 1,
-      events: scale(100, 30),
-      ratePerSecond: 10,
-    },
-    {
-      name: '100 subscribers, 1 channel',
-      subscribers: 100,
-      channels: 1,
-      events: scale(100, 30),
-      ratePerSecond: 10,
-    },
-    {
-      name: '1,000 subscribers, 1 channel',
-      subscribers: scale(1_000, 200),
-      channels: 1,
-      events: scale(100, 30),
-      ratePerSecond: 10,
-    },
-    {
-      name: '1,000 subscribers, 100 channels',
-      subscribers: scale(1_000, 200),
-      channels: 100,
-      events: scale(200, 50),
-      ratePerSecond: 20,
-    },
-  ];
-  const fanoutSubscribers = scale(1_000, 200);
-  const fanoutEvents = scale(300, 50);
-  const latency: { product: LatencyResult[]; baseline: LatencyResult[] } = {
-    product: [],
-    baseline: [],
-  };
-  const fanout: Partial<Record<'product' | 'baseline', FanoutResult>> = {};
-  let fanoutStored: FanoutResult | undefined;
-  for (const target of ['baseline', 'product'] as const) {
-    log(`\n== Latency and fan-out: ${target} (${elapsed()}) ==`);
-    const server = await startServerChild({
-      mode: target === 'product' ? 'stack' : 'baseline',
-      env: { [ENV.tableName]: STACK_TABLE },
-    });
-    try {
-      for (const spec of cases) {
-        const r = await measureLatency(server, spec, `lat-${target}`, {
-          probe: target === 'product',
-        });
-        latency[target].push(r);
-        log(
-          `${r.name} @ ${r.ratePerSecond}/s: p50 ${round(r.latencyMs.p50)} ms, p95 ${round(r.latencyMs.p95)} ms, p99 ${round(r.latencyMs.p99)} ms, max ${round(r.latencyMs.max)} ms; ${r.delivered}/${r.expectedDeliveries} delivered, ${r.duplicates} duplicates, ${r.subscribersOpened} opened${r.breakdown === undefined ? '' : `; publish→stored p50 ${round(r.breakdown.publishToStoredMs.p50)} / p99 ${round(r.breakdown.publishToStoredMs.p99)} ms, stored→received p50 ${round(r.breakdown.storedToReceivedMs.p50)} / p99 ${round(r.breakdown.storedToReceivedMs.p99)} ms`}`,
-        );
-      }
-      const showFanout = (what: string, f: FanoutResult): void =>
-        log(
-          `${what} ${f.events} events × ${f.subscribers} subscribers: ${f.delivered} delivered in ${round(f.elapsedMs)} ms = ${Math.round(f.deliveriesPerSecond)} deliveries/s (ingestion took ${round(f.publishMs)} ms; clients used ${round(f.clientCpuShare * 100)}% of a core, the server ${round(f.serverCpuShare * 100)}%)`,
-        );
-      const f = await measureFanout(server, fanoutSubscribers, fanoutEvents, `fan-${target}`);
-      fanout[target] = f;
-      showFanout('fan-out, published', f);
-      if (target === 'product' && server.dynamoEndpoint !== undefined) {
-        // The same burst stored straight into the stack's event log: fan-out alone.
-        const client = new DynamoDBClient({
-          endpoint: server.dynamoEndpoint,
-          region: 'us-east-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        });
-        const stackLog = new DynamoDBEventLog({ client, tableName: STACK_TABLE });
-        try {
-          const stored = await measureFanout(
-            server,
-            fanoutSubscribers,
-            fanoutEvents,
-            'fan-stored',
-            async (channel, data) => {
-              for (let i = 0; i < data.length; i += 49) {
-                await stackLog.append(
-                  channel,
-                  data.slice(i, i + 49).map((d, k) => ({
-                    event: 'message',
-                    data: d,
-                    dedupeKey: `fan-${i + k}`,
-                  })),
-                );
-              }
-            },
-          );
-          fanoutStored = stored;
-          showFanout('fan-out, stored straight into the log', stored);
-        } finally {
-          client.destroy();
-        }
-      }
-    } finally {
-      await server.stop();
-    }
+  // 3. Latency and fan-out: the baseline, nchan where installed, then the product.
+  const fanout = { subscribers: scale(1_000, 200), events: scale(300, 50) };
+  log(`\n== Latency and fan-out: baseline (${elapsed()}) ==`);
+  const baseline = await startServerChild({ mode: 'baseline' });
+  let base: { latency: LatencyResult[]; fanout: FanoutResult };
+  try {
+    base = await latencyAndFanout(baseline, 'baseline', fanout);
+  } finally {
+    await baseline.stop();
   }
-  results.latency = latency;
-  if (fanout.product === undefined || fanout.baseline === undefined) throw new Error('no fan-out');
-  results.fanout = {
-    product: fanout.product,
-    baseline: fanout.baseline,
-    productStoredDirectly: fanoutStored,
+  log(`\n== Latency and fan-out: nchan (${elapsed()}) ==`);
+  const nchan = await measureNchan(fanout);
+  log(`\n== Latency and fan-out: product (${elapsed()}) ==`);
+  const stack = await startServerChild({ mode: 'stack', env: { [ENV.tableName]: STACK_TABLE } });
+  let product: { latency: LatencyResult[]; fanout: FanoutResult };
+  let fanoutStored: FanoutResult | undefined;
+  try {
+    product = await latencyAndFanout(stack, 'product', fanout);
+    fanoutStored = await fanoutStoredDirectly(stack, fanout);
+  } finally {
+    await stack.stop();
+  }
+  results.latency = {
+    product: product.latency,
+    baseline: base.latency,
+    ...(nchan.latency === undefined ? {} : { nchan: nchan.latency }),
   };
+  results.fanout = {
+    product: product.fanout,
+    baseline: base.fanout,
+    productStoredDirectly: fanoutStored,
+    ...(nchan.fanout === undefined ? {} : { nchan: nchan.fanout }),
+  };
+  results.nchan = nchan.result;
 
   // 4. Memory per idle connection.
   const memoryFirst = scale(500, 100);
@@ -545,7 +685,9 @@ async function main(): Promise<void> {
   const complete = results as BenchResults;
   const summary = summarize(complete);
   log(`\n== Targets (${elapsed()}) ==`);
-  for (const t of summary.targets) log(`${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.measured}`);
+  for (const t of summary.targets) {
+    log(`${t.met ? 'met   ' : 'MISSED'} [${t.issue}] ${t.target}: ${t.measured}`);
+  }
   log('\n== Cost (Lambda deployment, us-east-1, arm64) ==');
   for (const row of summary.cost.rows)
     log(`${row.item}: ${row.quantity} → $${row.dollars.toPrecision(3)} ${row.per}`);

@@ -2,9 +2,11 @@
  * The Lambda Web Function host of the subscribe routes, measured as it would run on AWS:
  * the `web-server` bundle under Node 24 in its own process (bench/lib/web-function-child.ts),
  * reading the bench's DynamoDB Local through a counting proxy (bench/lib/dynamodb-proxy.ts),
- * while the bench appends events through `DynamoDBEventLog` on its own client. Nothing
- * tells the server that an event was appended: it learns of it from its own polls, as it
- * would from a writer Lambda on AWS.
+ * while the bench appends events through `DynamoDBEventLog` on its own client, as the
+ * writer Lambda would on AWS. Nothing in-process tells the server that an event was
+ * appended: with the change index (as the construct deploys it) it learns of it from the
+ * index entry the writer adds after each append, each channel otherwise checked by the
+ * safety sweep only; without it (`changeIndex: false`), from each channel's own polls.
  *
  * - idle: event-log reads, CPU time and RSS of the server process (from /proc) over a
  *   window after every connection has had its `stream.open`, per connection-hour, for
@@ -17,6 +19,7 @@
  */
 import { loadavg } from 'node:os';
 import type { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
+import { ENV } from '../functions/config/environment.js';
 import { DeliveryOrder, totalDeliveries } from './lib/delivery-order.js';
 import { type DynamoDBCounts, diffCounts, readsWhere } from './lib/dynamodb-counter.js';
 import { type CountingProxy, startCountingProxy } from './lib/dynamodb-proxy.js';
@@ -38,12 +41,18 @@ export interface WebFunctionIdle {
   readonly name: string;
   readonly connections: number;
   readonly channels: number;
+  /** Whether the server read the change index; older runs lack it (they had it on). */
+  readonly changeIndex?: boolean;
   /** Connections that had their `stream.open` before the window. */
   readonly opened: number;
   readonly seconds: number;
-  /** Event-log reads of the case's channels in the window: Query and GetItem. */
+  /** Event-log reads of the case's channels in the window: Query, GetItem, BatchGetItem. */
   readonly queries: number;
   readonly getItems: number;
+  /** Of the Queries, those of the change index (`#changes/…`); older runs lack it. */
+  readonly indexQueries?: number;
+  /** The safety sweep's BatchGetItems (one per 100 channels); older runs lack it. */
+  readonly batchGets?: number;
   readonly readsPerConnectionHour: number;
   /** At AWS's minimum per request: 0.5 eventually consistent, 1 strongly consistent. */
   readonly readUnitsPerConnectionHour: number;
@@ -76,6 +85,8 @@ export interface WebFunctionLatency {
   readonly name: string;
   readonly subscribers: number;
   readonly channels: number;
+  /** Whether the server read the change index; older runs lack it (they had it on). */
+  readonly changeIndex?: boolean;
   readonly events: number;
   readonly ratePerSecond: number;
   readonly opened: number;
@@ -96,7 +107,7 @@ export interface WebFunctionResult {
   readonly idle: readonly WebFunctionIdle[];
   /** The simulated Lambda fleet of the same run (bench/reads.ts `lambdaReads`). */
   readonly lambdaFleet: IdleReads;
-  /** Reads per idle connection-hour, Web Function (first one-channel case) ÷ Lambda fleet. */
+  /** Reads per idle connection-hour, Web Function (first indexed one-channel case) ÷ Lambda fleet. */
   readonly readRatio: number;
   readonly latency: readonly WebFunctionLatency[];
   readonly loadAtStart: Load;
@@ -108,6 +119,10 @@ export interface WebFunctionIdleCase {
   readonly name: string;
   readonly connections: number;
   readonly channels: number;
+  /** Serve with the change index (as deployed) or with each channel's own polls. @default true */
+  readonly changeIndex?: boolean;
+  /** This case's idle window, when it must differ from the spec's `idleSeconds`. */
+  readonly seconds?: number;
 }
 
 export interface WebFunctionLatencyCase {
@@ -116,9 +131,12 @@ export interface WebFunctionLatencyCase {
   readonly channels: number;
   readonly events: number;
   readonly ratePerSecond: number;
+  /** @default true */
+  readonly changeIndex?: boolean;
 }
 
 export interface WebFunctionSpec {
+  /** The idle window of a case that names none. */
   readonly idleSeconds: number;
   readonly baselineSeconds: number;
   readonly idle: readonly WebFunctionIdleCase[];
@@ -138,6 +156,8 @@ export interface WebFunctionContext {
 
 /** Lets the pollers back off to POLL_MAX_MS after the connects' first polls. */
 const WARM_MS = 3_000;
+/** The change index's partitions, `#changes/<shard>/<minute>` (`changePartition`). */
+const CHANGE_PARTITION_PREFIX = '#changes/';
 const HOUR = 3_600;
 const GIB = 1024 ** 3;
 const PAD = 'x'.repeat(64);
@@ -145,14 +165,25 @@ const currentLoad = (): Load => loadavg().map((l) => round(l, 2));
 
 let run = 0;
 
+/**
+ * The revision's environment for a case: the default (CHANGE_INDEX_SHARDS=1) or without
+ * the variable, which leaves the server on its channels' own polls.
+ */
+const envFor = (changeIndex: boolean): Readonly<Record<string, string | undefined>> =>
+  changeIndex ? {} : { [ENV.changeIndexShards]: undefined };
+
 /** A server process for one case, stopped (SIGTERM, as Lambda retires it) afterwards. */
 async function withServer<T>(
   bundle: WebFunctionBundle,
   proxy: CountingProxy,
-  tableName: string,
+  options: { readonly tableName: string; readonly changeIndex: boolean },
   body: (server: WebFunctionChild) => Promise<T>,
 ): Promise<T> {
-  const server = await startWebFunction(bundle, { dynamoEndpoint: proxy.endpoint, tableName });
+  const server = await startWebFunction(bundle, {
+    dynamoEndpoint: proxy.endpoint,
+    tableName: options.tableName,
+    env: envFor(options.changeIndex),
+  });
   try {
     return await body(server);
   } finally {
@@ -160,17 +191,19 @@ async function withServer<T>(
   }
 }
 
-/** The proxy's counts of every request, of Query and of GetItem. */
+/** The proxy's counts of every request, of Query, of GetItem and of BatchGetItem. */
 interface Counts {
   readonly all: DynamoDBCounts;
   readonly query: DynamoDBCounts;
   readonly getItem: DynamoDBCounts;
+  readonly batchGet: DynamoDBCounts;
 }
 
 const countsOf = (proxy: CountingProxy): Counts => ({
   all: proxy.snapshot(),
   query: proxy.snapshot('QueryCommand'),
   getItem: proxy.snapshot('GetItemCommand'),
+  batchGet: proxy.snapshot('BatchGetItemCommand'),
 });
 
 /** CPU and memory of `pid` and the proxy's counts, at the start and end of `seconds`. */
@@ -214,17 +247,19 @@ async function measureIdle(
   baselineSeconds?: number,
 ): Promise<{ idle: WebFunctionIdle; baseline: WebFunctionBaseline | undefined }> {
   const prefix = `wf-idle-${++run}`;
+  const changeIndex = spec.changeIndex ?? true;
   const channelOf = (i: number): string => `${prefix}-${i % spec.channels}`;
   // Reads of this case's channels only, whatever else reads the table.
   // The change index's Queries (partitions `#changes/…`) are this server's too: each
   // case runs its own server alone, so they are counted in full and shared over its
   // connections.
+  const isIndex = (partition: string): boolean => partition.startsWith(CHANGE_PARTITION_PREFIX);
   const mine = (before: DynamoDBCounts, after: DynamoDBCounts) =>
     readsWhere(
       diffCounts(before, after),
-      (channel) => channel.startsWith(`${prefix}-`) || channel.startsWith('#changes/'),
+      (channel) => channel.startsWith(`${prefix}-`) || isIndex(channel),
     );
-  return withServer(bundle, proxy, tableName, async (server) => {
+  return withServer(bundle, proxy, { tableName, changeIndex }, async (server) => {
     let baseline: WebFunctionBaseline | undefined;
     if (baselineSeconds === undefined) await sleep(1_000);
     else {
@@ -254,10 +289,13 @@ async function measureIdle(
         name: spec.name,
         connections: spec.connections,
         channels: spec.channels,
+        changeIndex,
         opened,
         seconds,
         queries: mine(w.before.query, w.after.query).reads,
+        indexQueries: readsWhere(diffCounts(w.before.query, w.after.query), isIndex).reads,
         getItems: mine(w.before.getItem, w.after.getItem).reads,
+        batchGets: mine(w.before.batchGet, w.after.batchGet).reads,
         readsPerConnectionHour: perConnectionHour(reads.reads),
         readUnitsPerConnectionHour: perConnectionHour(reads.readUnits),
         readsPerChannelSecond: reads.reads / seconds / spec.channels,
@@ -341,7 +379,9 @@ async function measureLatency(
       latencies.push(at - payload.t);
     }
   };
-  return withServer(bundle, proxy, context.tableName, async (server) => {
+  const changeIndex = spec.changeIndex ?? true;
+  const options = { tableName: context.tableName, changeIndex };
+  return withServer(bundle, proxy, options, async (server) => {
     const subscribers = await connectSubscribers({
       baseUrl: server.url,
       count: spec.subscribers,
@@ -367,6 +407,7 @@ async function measureLatency(
       const total = totalDeliveries(orders, expected);
       return {
         ...spec,
+        changeIndex,
         opened: subscribers.filter((s) => s.opened).length,
         latencyMs: distribution(latencies),
         expected,
@@ -402,7 +443,7 @@ export async function measureWebFunction(
         proxy,
         context.tableName,
         c,
-        spec.idleSeconds,
+        c.seconds ?? spec.idleSeconds,
         i === 0 ? spec.baselineSeconds : undefined,
       );
       if (measured.baseline !== undefined) {
@@ -414,11 +455,11 @@ export async function measureWebFunction(
       const r = measured.idle;
       idle.push(r);
       log(
-        `web function idle, ${r.name}: ${r.opened}/${r.connections} open; ${r.queries} Query + ${r.getItems} GetItem in ${round(r.seconds, 1)} s = ${round(r.readsPerConnectionHour, 1)} reads (${round(r.readUnitsPerConnectionHour, 1)} RCU) per connection-hour, ${round(r.readsPerChannelSecond, 2)} per channel-second; ${round(r.connectReadsPerConnection, 2)} reads per connect; CPU ${round(r.cpuSeconds, 3)} s (${round(r.cpuShare * 100, 2)}% of a core) = ${round(r.cpuSecondsPerConnectionHour, 3)} CPU-s per connection-hour; RSS ${round(r.rssBeforeBytes / 2 ** 20, 1)} → ${round(r.rssBytes / 2 ** 20, 1)} MiB (${round(r.rssPerConnectionBytes / 1024, 1)} KiB per connection) = ${round(r.rssGbSecondsPerConnectionHour, 2)} GB-s per connection-hour (load ${r.load.join(' ')})`,
+        `web function idle, ${r.name}: ${r.opened}/${r.connections} open; ${r.queries} Query (${r.indexQueries} of the index) + ${r.getItems} GetItem + ${r.batchGets ?? 0} BatchGetItem in ${round(r.seconds, 1)} s = ${round(r.readsPerConnectionHour, 1)} reads (${round(r.readUnitsPerConnectionHour, 1)} RCU) per connection-hour, ${round(r.readsPerChannelSecond, 2)} per channel-second; ${round(r.connectReadsPerConnection, 2)} reads per connect; CPU ${round(r.cpuSeconds, 3)} s (${round(r.cpuShare * 100, 2)}% of a core) = ${round(r.cpuSecondsPerConnectionHour, 3)} CPU-s per connection-hour; RSS ${round(r.rssBeforeBytes / 2 ** 20, 1)} → ${round(r.rssBytes / 2 ** 20, 1)} MiB (${round(r.rssPerConnectionBytes / 1024, 1)} KiB per connection) = ${round(r.rssGbSecondsPerConnectionHour, 2)} GB-s per connection-hour (load ${r.load.join(' ')})`,
       );
     }
     if (baseline === undefined) throw new Error('the Web Function section needs an idle case');
-    const oneChannel = idle.find((x) => x.channels === 1);
+    const oneChannel = idle.find((x) => x.channels === 1 && x.changeIndex !== false);
     const lambdaPerHour = context.lambdaFleet.readsPerConnectionSecond * HOUR;
     const readRatio =
       oneChannel === undefined ? Number.NaN : oneChannel.readsPerConnectionHour / lambdaPerHour;

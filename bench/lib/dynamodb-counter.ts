@@ -9,6 +9,10 @@
  *   consistent), which DynamoDB Local reports as 0 for an empty result;
  * - writes: computed from the request by AWS's rule (1 unit per started KB per item, 2 in
  *   a transaction), because DynamoDB Local's figures for transactions are too low.
+ *
+ * A `BatchGetItem` reads up to 100 keys, of as many channels: it is kept apart, with the
+ * units of each of its channels (AWS's minimum per item), so that `readsWhere` can count
+ * it as one read of whichever set of channels it is asked about.
  */
 import type {
   AttributeValue,
@@ -16,6 +20,7 @@ import type {
   DynamoDBClient,
   TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import { TABLE_KEYS } from '../../functions/adapters/dynamodb/table.js';
 
 /** Commands that accept `ReturnConsumedCapacity`. */
 const CAPACITY_COMMANDS = new Set([
@@ -55,10 +60,17 @@ export interface PartitionReads {
   readUnits: number;
 }
 
+/** One read request over several partitions (BatchGetItem): read units per partition. */
+export interface MultiPartitionRead {
+  readonly units: Readonly<Record<string, number>>;
+}
+
 export interface DynamoDBCounts {
   readonly byCommand: Record<string, CommandCount>;
   /** Read requests and units by partition key value (the channel, for the event log). */
   readonly byPartition: Record<string, PartitionReads>;
+  /** Read requests that name several partitions, in the order they were made. */
+  readonly multiPartition: readonly MultiPartitionRead[];
   /** All read requests (Query, GetItem, Scan, BatchGetItem, TransactGetItems). */
   readonly reads: number;
   readonly readUnits: number;
@@ -69,6 +81,14 @@ export interface DynamoDBCounter {
   snapshot(): DynamoDBCounts;
 }
 
+/** One table's entry in a BatchWriteItem. */
+type WriteRequests = readonly { readonly PutRequest?: { Item?: Record<string, AttributeValue> } }[];
+/** One table's entry in a BatchGetItem. */
+interface KeysAndAttributes {
+  readonly Keys?: readonly Record<string, AttributeValue>[];
+  readonly ConsistentRead?: boolean;
+}
+
 /** The request fields the counter looks at: the SDK's command input, or the wire's JSON body. */
 export interface CountedInput {
   readonly ConsistentRead?: boolean;
@@ -77,10 +97,8 @@ export interface CountedInput {
   readonly ExpressionAttributeValues?: Record<string, AttributeValue>;
   readonly ExpressionAttributeNames?: Record<string, string>;
   readonly TransactItems?: readonly TransactWriteItem[];
-  readonly RequestItems?: Record<
-    string,
-    readonly { readonly PutRequest?: { Item?: Record<string, AttributeValue> } }[]
-  >;
+  /** BatchWriteItem's write requests, or BatchGetItem's keys, per table. */
+  readonly RequestItems?: Record<string, WriteRequests | KeysAndAttributes>;
 }
 
 interface CountedOutput {
@@ -143,6 +161,7 @@ export function writeUnitsOf(command: string, input: CountedInput): number {
       return units(itemBytes(input.Key ?? {}));
     case 'BatchWriteItemCommand':
       return Object.values(input.RequestItems ?? {})
+        .filter((requests): requests is WriteRequests => Array.isArray(requests))
         .flat()
         .reduce((n, r) => n + units(itemBytes(r.PutRequest?.Item ?? {})), 0);
     case 'TransactWriteItemsCommand':
@@ -176,10 +195,72 @@ export function minimumReadUnits(input: CountedInput): number {
   return input.ConsistentRead === true ? 1 : 0.5;
 }
 
+/** A key's partition: the event log's `channel`, else (another table) its first string. */
+function keyPartition(key: Record<string, AttributeValue>): string {
+  const named = key[TABLE_KEYS.partition]?.S;
+  if (named !== undefined) return named;
+  for (const value of Object.values(key)) if (value.S !== undefined) return value.S;
+  return '';
+}
+
+/**
+ * A BatchGetItem's minimum read units per partition: AWS bills each key as a GetItem of
+ * its own (0.5 eventually consistent, 1 strongly consistent, per table). `undefined` for
+ * every other command.
+ */
+export function batchReadUnits(
+  command: string,
+  input: CountedInput,
+): Record<string, number> | undefined {
+  if (command !== 'BatchGetItemCommand') return undefined;
+  const units: Record<string, number> = {};
+  for (const entry of Object.values(input.RequestItems ?? {})) {
+    if (Array.isArray(entry)) continue;
+    const { Keys: keys = [], ConsistentRead: consistent } = entry as KeysAndAttributes;
+    for (const key of keys) {
+      const partition = keyPartition(key);
+      units[partition] = (units[partition] ?? 0) + (consistent === true ? 1 : 0.5);
+    }
+  }
+  return units;
+}
+
+/** Where a successful read is counted: its partition, or (BatchGetItem) its several. */
+export class ReadTally {
+  readonly #byPartition = new Map<string, PartitionReads>();
+  readonly #multiPartition: MultiPartitionRead[] = [];
+
+  /**
+   * One read of `command`; `reportedUnits` is what DynamoDB said it consumed, if asked.
+   * Returns the units billed: at least AWS's minimum for the request.
+   */
+  record(command: string, input: CountedInput, reportedUnits = 0): number {
+    const batch = batchReadUnits(command, input);
+    if (batch !== undefined) {
+      this.#multiPartition.push({ units: batch });
+      const minimum = Object.values(batch).reduce((n, u) => n + u, 0);
+      return Math.max(reportedUnits, minimum);
+    }
+    const billed = Math.max(reportedUnits, minimumReadUnits(input));
+    const key = partitionOf(command, input);
+    const partition = this.#byPartition.get(key) ?? { reads: 0, readUnits: 0 };
+    partition.reads += 1;
+    partition.readUnits += billed;
+    this.#byPartition.set(key, partition);
+    return billed;
+  }
+
+  snapshot(): Pick<DynamoDBCounts, 'byPartition' | 'multiPartition'> {
+    const byPartition: Record<string, PartitionReads> = {};
+    for (const [key, p] of this.#byPartition) byPartition[key] = { ...p };
+    return { byPartition, multiPartition: [...this.#multiPartition] };
+  }
+}
+
 /** Installs the counting middleware on `client`. */
 export function countDynamoDB(client: DynamoDBClient): DynamoDBCounter {
   const byCommand = new Map<string, CommandCount>();
-  const byPartition = new Map<string, PartitionReads>();
+  const partitions = new ReadTally();
   const entry = (name: string): CommandCount => {
     let count = byCommand.get(name);
     if (count === undefined) {
@@ -204,13 +285,7 @@ export function countDynamoDB(client: DynamoDBClient): DynamoDBCounter {
         count.writeUnits += writeUnits;
         if (READ_COMMANDS.has(name)) {
           const reported = reportedUnits((result.output as CountedOutput).ConsumedCapacity);
-          const billed = Math.max(reported, minimumReadUnits(input));
-          count.readUnits += billed;
-          const key = partitionOf(name, input);
-          const partition = byPartition.get(key) ?? { reads: 0, readUnits: 0 };
-          partition.reads += 1;
-          partition.readUnits += billed;
-          byPartition.set(key, partition);
+          count.readUnits += partitions.record(name, input, reported);
         }
         return result;
       } catch (error) {
@@ -234,9 +309,7 @@ export function countDynamoDB(client: DynamoDBClient): DynamoDBCounter {
         readUnits += count.readUnits;
         writeUnits += count.writeUnits;
       }
-      const partitions: Record<string, PartitionReads> = {};
-      for (const [key, p] of byPartition) partitions[key] = { ...p };
-      return { byCommand: commands, byPartition: partitions, reads, readUnits, writeUnits };
+      return { byCommand: commands, ...partitions.snapshot(), reads, readUnits, writeUnits };
     },
   };
 }
@@ -268,11 +341,15 @@ const PARTITION_FIELDS = [
   'readUnits',
 ] as const satisfies readonly (keyof PartitionReads)[];
 
-/** `after - before`, command by command and partition by partition. */
+/**
+ * `after - before`, command by command and partition by partition; the multi-partition
+ * reads are a log, so the difference is what `after` holds beyond `before`'s length.
+ */
 export function diffCounts(before: DynamoDBCounts, after: DynamoDBCounts): DynamoDBCounts {
   return {
     byCommand: diffEntries(before.byCommand, after.byCommand, COMMAND_FIELDS),
     byPartition: diffEntries(before.byPartition, after.byPartition, PARTITION_FIELDS),
+    multiPartition: after.multiPartition.slice(before.multiPartition.length),
     reads: after.reads - before.reads,
     readUnits: after.readUnits - before.readUnits,
     writeUnits: after.writeUnits - before.writeUnits,
@@ -283,7 +360,10 @@ export function requestsOf(counts: DynamoDBCounts, command: string): number {
   return counts.byCommand[`${command}Command`]?.requests ?? 0;
 }
 
-/** Reads (and their units) of the partitions `select` picks. */
+/**
+ * Reads (and their units) of the partitions `select` picks. A multi-partition read is one
+ * read if any of its partitions is picked, with the units of the picked ones only.
+ */
 export function readsWhere(
   counts: DynamoDBCounts,
   select: (partition: string) => boolean,
@@ -294,6 +374,12 @@ export function readsWhere(
     if (!select(key)) continue;
     reads += p.reads;
     readUnits += p.readUnits;
+  }
+  for (const read of counts.multiPartition) {
+    const picked = Object.entries(read.units).filter(([key]) => select(key));
+    if (picked.length === 0) continue;
+    reads += 1;
+    readUnits += picked.reduce((n, [, units]) => n + units, 0);
   }
   return { reads, readUnits };
 }

@@ -3,8 +3,8 @@
  * whose SDK client the bench cannot hook ({@link countDynamoDB} counts inside this
  * process only). The server's `AWS_ENDPOINT_URL_DYNAMODB` points here; every request is
  * passed on unchanged and counted by its `X-Amz-Target` (`DynamoDB_20120810.Query`, …)
- * and, for reads, by the channel in its key (the event log's partition key), so a
- * benchmark can take the reads of its own channels only. The counts have the shape of
+ * and, for reads, by the channel in its key (the event log's partition key; each key's
+ * channel for a BatchGetItem), so a benchmark can take the reads of its own channels only. The counts have the shape of
  * {@link DynamoDBCounts}, so `diffCounts` and `readsWhere` work on them as on the
  * in-process counter's.
  *
@@ -26,10 +26,8 @@ import {
   type CommandCount,
   type CountedInput,
   type DynamoDBCounts,
-  minimumReadUnits,
-  type PartitionReads,
-  partitionOf,
   READ_COMMANDS,
+  ReadTally,
 } from './dynamodb-counter.js';
 
 const TARGET_PREFIX = 'DynamoDB_20120810.';
@@ -52,7 +50,7 @@ function parseBody(body: string): CountedInput {
 /** Counts requests as the proxy sees them; pure, so it can be tested without a network. */
 export class RequestTally {
   readonly #byCommand = new Map<string, CommandCount>();
-  readonly #byPartition = new Map<string, PartitionReads>();
+  readonly #reads = new ReadTally();
 
   /** One request: its target header, its JSON body, and whether DynamoDB answered 2xx. */
   record(target: string | undefined, body: string, ok: boolean): void {
@@ -68,14 +66,7 @@ export class RequestTally {
       return;
     }
     if (!READ_COMMANDS.has(command)) return;
-    const input = parseBody(body);
-    const units = minimumReadUnits(input);
-    count.readUnits += units;
-    const key = partitionOf(command, input);
-    const partition = this.#byPartition.get(key) ?? { reads: 0, readUnits: 0 };
-    partition.reads += 1;
-    partition.readUnits += units;
-    this.#byPartition.set(key, partition);
+    count.readUnits += this.#reads.record(command, parseBody(body));
   }
 
   snapshot(): DynamoDBCounts {
@@ -87,10 +78,8 @@ export class RequestTally {
       if (READ_COMMANDS.has(name)) reads += count.requests;
       readUnits += count.readUnits;
     }
-    const byPartition: Record<string, PartitionReads> = {};
-    for (const [key, p] of this.#byPartition) byPartition[key] = { ...p };
     // Write units are not counted here: the server under test only reads.
-    return { byCommand, byPartition, reads, readUnits, writeUnits: 0 };
+    return { byCommand, ...this.#reads.snapshot(), reads, readUnits, writeUnits: 0 };
   }
 }
 

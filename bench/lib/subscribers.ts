@@ -7,7 +7,7 @@ export interface BenchSubscriber {
   readonly index: number;
   readonly channels: readonly string[];
   connection: SseConnection;
-  /** Set once the `stream.open` event arrived: the stream is live from then on. */
+  /** Set once the stream is live (its `stream.open`, or its 200 for a server without one). */
   opened: boolean;
 }
 
@@ -21,7 +21,14 @@ export interface ConnectOptions {
   /** Connections opened at once before waiting for them. @default 100 */
   readonly wave?: number;
   readonly extraQuery?: string;
+  /**
+   * What says a stream is live: the product's and better-sse's `stream.open` event, or
+   * the response's 200 for a server that sends no such event (nchan). @default 'stream.open'
+   */
+  readonly openedBy?: OpenedBy;
 }
+
+export type OpenedBy = 'stream.open' | 'status';
 
 export function eventsUrl(baseUrl: string, channels: readonly string[], extra = ''): string {
   const query = channels.map((c) => `channel=${encodeURIComponent(c)}`).join('&');
@@ -29,7 +36,7 @@ export function eventsUrl(baseUrl: string, channels: readonly string[], extra = 
 }
 
 /**
- * Opens `count` subscribers in waves and resolves once each has had its `stream.open`
+ * Opens `count` subscribers in waves and resolves once each is live (see `openedBy`)
  * (or after a bounded wait; the ones that never opened are reported by `opened`).
  */
 export async function connectSubscribers(options: ConnectOptions): Promise<BenchSubscriber[]> {
@@ -49,6 +56,9 @@ export async function connectSubscribers(options: ConnectOptions): Promise<Bench
         eventsUrl(options.baseUrl, channels, options.extraQuery),
         {},
         {
+          onOpen: (status) => {
+            if (options.openedBy === 'status' && status === 200) subscriber.opened = true;
+          },
           onEvent: (event, at) => {
             if (event.event === 'stream.open') subscriber.opened = true;
             else options.onEvent(subscriber, event, at);

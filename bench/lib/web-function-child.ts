@@ -9,7 +9,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ENV } from '../../functions/config/environment.js';
 import { ESBUILD_OPTIONS } from '../../lib/function-bundles.js';
+import { freePort } from './free-port.js';
 import { sleep } from './stats.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -63,14 +63,16 @@ export interface WebFunctionChild {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now: the server must be told one, it cannot take 0. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+function withChanges(
+  env: Record<string, string>,
+  changes: Readonly<Record<string, string | undefined>> | undefined,
+): Record<string, string> {
+  const out = { ...env };
+  for (const [name, value] of Object.entries(changes ?? {})) {
+    if (value === undefined) delete out[name];
+    else out[name] = value;
+  }
+  return out;
 }
 
 /** Any HTTP answer means the server listens; connection errors mean not yet. */
@@ -97,28 +99,36 @@ function relayLogs(child: ChildProcess): void {
 
 export async function startWebFunction(
   bundle: WebFunctionBundle,
-  options: { readonly dynamoEndpoint: string; readonly tableName: string },
+  options: {
+    readonly dynamoEndpoint: string;
+    readonly tableName: string;
+    /** Changes to the revision's environment; `undefined` removes a variable. */
+    readonly env?: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<WebFunctionChild> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(bundle.node, [bundle.file], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Only what a Web Function environment would hold; nothing of the bench's own.
-    env: {
-      PATH: process.env.PATH ?? '',
-      [ENV.lambdaHttpEndpoint]: `127.0.0.1:${port}`,
-      [ENV.tableName]: options.tableName,
-      [ENV.requestTimeoutSeconds]: String(BENCH_REQUEST_TIMEOUT_SECONDS),
-      // As the construct deploys it: news from the change index, channels' own polls
-      // only as the safety net.
-      [ENV.changeIndexShards]: '1',
-      [ENV.powertoolsServiceName]: 'sse-pubsub-web',
-      AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
+    env: withChanges(
+      {
+        PATH: process.env.PATH ?? '',
+        [ENV.lambdaHttpEndpoint]: `127.0.0.1:${port}`,
+        [ENV.tableName]: options.tableName,
+        [ENV.requestTimeoutSeconds]: String(BENCH_REQUEST_TIMEOUT_SECONDS),
+        // As the construct deploys it: news from the change index, channels' own polls
+        // only as the safety net.
+        [ENV.changeIndexShards]: '1',
+        [ENV.powertoolsServiceName]: 'sse-pubsub-web',
+        AWS_ENDPOINT_URL_DYNAMODB: options.dynamoEndpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+      options.env,
+    ),
   });
   relayLogs(child);
   const pid = child.pid;

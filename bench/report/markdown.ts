@@ -3,6 +3,7 @@ import { type Emit, table } from './format.js';
 import { appendsSection } from './sections/appends.js';
 import { bundlesSection } from './sections/bundles.js';
 import { costSection } from './sections/cost.js';
+import { deployedPathSection } from './sections/deployed-path.js';
 import { fanoutSection } from './sections/fanout.js';
 import { latencySection } from './sections/latency.js';
 import { localSnsSection } from './sections/local-sns.js';
@@ -41,8 +42,8 @@ export function renderMarkdown(r: BenchResults, s: Summary): string {
   p();
   p(
     table(
-      ['Target (issue 8)', 'Measured', 'Met?'],
-      s.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : '**no**']),
+      ['Issue', 'Target', 'Measured', 'Met?'],
+      s.targets.map((t) => [t.issue, t.target, t.measured, t.met ? 'yes' : '**no**']),
     ),
   );
   p();
@@ -50,10 +51,11 @@ export function renderMarkdown(r: BenchResults, s: Summary): string {
   if (missed.length > 0) {
     p('### Missed targets: by how much, and what stands in the way');
     p();
-    for (const t of missed) p(`- **${t.target}** — ${t.gap}`);
+    for (const t of missed) p(`- **${t.target}** (issue ${t.issue}) — ${t.gap}`);
     p();
   }
 
+  deployedPathSection(p, r);
   latencySection(p, r);
   fanoutSection(p, r, s);
   appendsSection(p, r);
@@ -68,10 +70,10 @@ export function renderMarkdown(r: BenchResults, s: Summary): string {
   p('## Reproduce');
   p();
   p('```sh');
-  p('npm run bench            # ~9 min on 2 cores; writes docs/benchmarks.md and .json');
-  p('npm run bench -- --quick # smaller sizes, ~3 min, for trying changes');
+  p('npm run bench            # ~13 min on 2 cores; writes docs/benchmarks.md and .json');
+  p('npm run bench -- --quick # smaller sizes, ~4 min, for trying changes');
   p(
-    'npm run bench -- --only web-function  # the Web Function section alone, ~3 min; nothing under docs/',
+    'npm run bench -- --only web-function  # the Web Function section alone, ~5 min; nothing under docs/',
   );
   p('npm run bench -- --soak-trace /tmp/sse-soak-trace-….json  # also summarise a soak run');
   p('npm run bench -- --render docs/benchmarks.json  # rewrite the .md from saved figures');

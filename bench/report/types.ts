@@ -4,6 +4,7 @@ import type { BundleResult } from '../bundles.js';
 import type { FanoutResult, LatencyResult } from '../latency.js';
 import type { LocalSnsResult } from '../local-sns.js';
 import type { MemoryResult } from '../memory.js';
+import type { NchanResult } from '../nchan.js';
 import type { ActiveReads, IdleReads } from '../reads.js';
 import type { SoakReport } from '../soak-checker.js';
 import type { WebFunctionResult } from '../web-function.js';
@@ -30,16 +31,22 @@ export interface BenchResults {
   readonly latency: {
     readonly product: readonly LatencyResult[];
     readonly baseline: readonly LatencyResult[];
+    /** nginx with nchan, the same cases; absent where it is not installed, and in older runs. */
+    readonly nchan?: readonly LatencyResult[];
   };
   readonly fanout: {
     readonly product: FanoutResult;
     readonly baseline: FanoutResult;
     /** The same burst appended straight to the product's log: fan-out without ingestion. */
     readonly productStoredDirectly?: FanoutResult | undefined;
+    /** nginx with nchan, published through `/sns`; absent where it is not installed. */
+    readonly nchan?: FanoutResult;
   };
   readonly memory: { readonly product: MemoryResult; readonly baseline: MemoryResult };
   /** The Lambda Web Function host; older runs had none. */
   readonly webFunction?: WebFunctionResult;
+  /** nchan's version, or why it was not measured, and its deployed-path figures; older runs had none. */
+  readonly nchan?: NchanResult;
   readonly durationSeconds: number;
   readonly loadAverageAtEnd: readonly number[];
   /** A soak run's trace, checked again (`--soak-trace`). */
@@ -47,6 +54,8 @@ export interface BenchResults {
 }
 
 export interface TargetCheck {
+  /** The issue that set the target. */
+  readonly issue: number;
   readonly target: string;
   readonly measured: string;
   readonly met: boolean;

@@ -6,7 +6,7 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readsWhere } from '../../../bench/lib/dynamodb-counter.js';
+import { diffCounts, readsWhere } from '../../../bench/lib/dynamodb-counter.js';
 import {
   commandOfTarget,
   RequestTally,
@@ -59,6 +59,56 @@ describe('RequestTally', () => {
     const tally = new RequestTally();
     tally.record('DynamoDB_20120810.Query', 'not json', true);
     expect(tally.snapshot().byPartition['']).toEqual({ reads: 1, readUnits: 0.5 });
+  });
+});
+
+/** The safety sweep's request: the heads of `channels`, one key each, in one table. */
+const batchGet = (channels: readonly string[], consistent?: boolean): string =>
+  JSON.stringify({
+    RequestItems: {
+      t: {
+        Keys: channels.map((c) => ({ channel: { S: c }, position: { N: '0' } })),
+        ...(consistent === undefined ? {} : { ConsistentRead: consistent }),
+      },
+    },
+  });
+
+describe('RequestTally, BatchGetItem', () => {
+  it('is one read of a set of channels if any key is one of them, at 0.5 unit per key of theirs', () => {
+    const tally = new RequestTally();
+    tally.record('DynamoDB_20120810.BatchGetItem', batchGet(['bench-1', 'bench-2', 'other']), true);
+    const counts = tally.snapshot();
+    expect(counts.byCommand.BatchGetItemCommand).toMatchObject({ requests: 1, readUnits: 1.5 });
+    expect(counts.reads).toBe(1);
+    expect(readsWhere(counts, (c) => c.startsWith('bench-'))).toEqual({ reads: 1, readUnits: 1 });
+    expect(readsWhere(counts, (c) => c === 'other')).toEqual({ reads: 1, readUnits: 0.5 });
+    expect(readsWhere(counts, (c) => c.startsWith('none-'))).toEqual({ reads: 0, readUnits: 0 });
+  });
+
+  it('counts a strongly consistent batch at 1 unit per key, and not a failed one', () => {
+    const tally = new RequestTally();
+    tally.record('DynamoDB_20120810.BatchGetItem', batchGet(['bench-1', 'bench-2'], true), true);
+    tally.record('DynamoDB_20120810.BatchGetItem', batchGet(['bench-3']), false);
+    expect(readsWhere(tally.snapshot(), (c) => c.startsWith('bench-'))).toEqual({
+      reads: 1,
+      readUnits: 2,
+    });
+  });
+
+  it('adds to the reads of single-channel requests, and diffs as a log', () => {
+    const tally = new RequestTally();
+    tally.record('DynamoDB_20120810.Query', query('bench-1'), true);
+    tally.record('DynamoDB_20120810.BatchGetItem', batchGet(['bench-1']), true);
+    const before = tally.snapshot();
+    const hundred = Array.from({ length: 100 }, (_, i) => `bench-${i}`);
+    tally.record('DynamoDB_20120810.BatchGetItem', batchGet(hundred), true);
+    tally.record('DynamoDB_20120810.Query', query('bench-1'), true);
+    const mine = (c: string): boolean => c.startsWith('bench-');
+    expect(readsWhere(before, mine)).toEqual({ reads: 2, readUnits: 1 });
+    expect(readsWhere(diffCounts(before, tally.snapshot()), mine)).toEqual({
+      reads: 2,
+      readUnits: 50.5,
+    });
   });
 });
 
