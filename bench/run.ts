@@ -31,6 +31,7 @@ import { startDynamoDBLocal } from '../local/dynamodb-local.js';
 import { ensureTable } from '../local/tables.js';
 import { type AppendCase, type AppendResult, measureAppend } from './append.js';
 import { type BundleResult, measureBundles } from './bundles.js';
+import { type LambdaLatencyResult, measureLambdaLatency } from './lambda-latency.js';
 import {
   type FanoutResult,
   type LatencyCase,
@@ -581,6 +582,23 @@ async function main(): Promise<void> {
       active: activeSpec,
     });
     if (lambdaActive.active !== undefined) active.push(lambdaActive.active);
+    // The function URL host's latency: the Web Function's two deployed-path cases, each
+    // stream polling on its own.
+    const lambdaLatency: LambdaLatencyResult[] = [];
+    for (const c of webFunctionSpec().latency.filter((x) => x.changeIndex !== false)) {
+      const r = await measureLambdaLatency(context, {
+        name: c.name,
+        sessions: c.subscribers,
+        channels: c.channels,
+        events: c.events,
+        ratePerSecond: c.ratePerSecond,
+      });
+      lambdaLatency.push(r);
+      log(
+        `Lambda fleet latency, ${r.name} @ ${r.ratePerSecond}/s: p50 ${round(r.latencyMs.p50)} ms, p99 ${round(r.latencyMs.p99)} ms; ${r.delivered}/${r.expected} delivered, lost ${r.lost}, duplicated ${r.duplicates}, out of order ${r.outOfOrder}`,
+      );
+    }
+    results.lambdaLatency = lambdaLatency;
     for (const r of idle) {
       log(
         `idle ${r.fleet} ${r.subscribers} subscribers / ${r.channels} channel(s): ${round(r.readsPerSecond, 2)} reads/s = ${round(r.readsPerConnectionSecond, 4)} per connection-second, ${round(r.readsPerPollInterval, 2)} per poller per poll interval; ${round(r.connectReadsPerConnection, 2)} reads per connect`,

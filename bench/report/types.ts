@@ -1,6 +1,7 @@
 /** The shapes the report reads and returns: a run's results, and its summary. */
 import type { AppendResult } from '../append.js';
 import type { BundleResult } from '../bundles.js';
+import type { LambdaLatencyResult } from '../lambda-latency.js';
 import type { FanoutResult, LatencyResult } from '../latency.js';
 import type { LocalSnsResult } from '../local-sns.js';
 import type { MemoryResult } from '../memory.js';
@@ -43,6 +44,8 @@ export interface BenchResults {
     readonly nchan?: FanoutResult;
   };
   readonly memory: { readonly product: MemoryResult; readonly baseline: MemoryResult };
+  /** The function URL host's simulated fleet, append → receive; older runs had none. */
+  readonly lambdaLatency?: readonly LambdaLatencyResult[];
   /** The Lambda Web Function host; older runs had none. */
   readonly webFunction?: WebFunctionResult;
   /** nchan's version, or why it was not measured, and its deployed-path figures; older runs had none. */

@@ -70,17 +70,33 @@ function webFunctionRows(w: WebFunctionResult | undefined): Row[] {
 function lambdaFleetRow(r: BenchResults): Row[] {
   const fleet = r.webFunction?.lambdaFleet ?? r.idleReads.find((x) => x.fleet === 'lambda');
   if (fleet === undefined) return [];
-  return [
-    [
-      'Lambda fleet (function URL host, one poller per stream)',
-      ANOTHER,
-      idleLabel({ connections: fleet.subscribers, channels: fleet.channels }),
-      `${NOT_MEASURED} (a read-count simulation)`,
-      NOT_MEASURED,
-      round(fleet.readsPerConnectionSecond * 3600, 1),
-      NOT_MEASURED,
-    ],
-  ];
+  const server = 'Lambda fleet (function URL host, one poller per stream)';
+  const reads = round(fleet.readsPerConnectionSecond * 3600, 1);
+  const billed = 'billed as duration';
+  const latency = r.lambdaLatency ?? [];
+  if (latency.length === 0) {
+    return [
+      [
+        server,
+        ANOTHER,
+        idleLabel({ connections: fleet.subscribers, channels: fleet.channels }),
+        NOT_MEASURED,
+        NOT_MEASURED,
+        reads,
+        billed,
+      ],
+    ];
+  }
+  // Every stream polls on its own, so its idle reads are the same whatever the channels.
+  return latency.map((x) => [
+    server,
+    ANOTHER,
+    `${latencyLabel({ subscribers: x.sessions, channels: x.channels })}; ${idleLabel({ connections: fleet.subscribers, channels: fleet.channels })}`,
+    ms(x.latencyMs.p50),
+    ms(x.latencyMs.p99),
+    reads,
+    billed,
+  ]);
 }
 
 function nchanRows(r: BenchResults): Row[] {
@@ -153,7 +169,7 @@ function method(p: Emit, r: BenchResults): void {
       `With the change index (as the construct deploys it) the writer PutItems an entry \`#changes/<shard>/<minute>\` after each append; the server Queries the index every CHANGE_POLL_MIN_MS ${DEFAULT_CHANGE_POLL.minMs} ms while entries come, backing off to CHANGE_POLL_MAX_MS ${DEFAULT_CHANGE_POLL.maxMs} ms, and reads only the channels that moved; each channel is otherwise checked only by the safety sweep, every SAFETY_POLL_SECONDS ${DEFAULT_SAFETY_POLL_SECONDS} s, one BatchGetItem per 100 channels. ` +
       `Own polls = the same server without CHANGE_INDEX_SHARDS: each channel polls itself, POLL_MIN_MS ${DEPLOYMENT_DEFAULTS.pollMinMs} → POLL_MAX_MS ${DEPLOYMENT_DEFAULTS.pollMaxMs} ms. ` +
       `Reads and CPU per idle connection-hour come from the Web Function's idle cases of the same sizes (event-log reads of the case's channels and of the index, counted at the DynamoDB proxy; CPU of the server process from /proc).${window} ` +
-      "**Lambda fleet**: reads from the reads section's simulation (one `PollingFeed` and `runStreamSession` per connection in the bench process, as each invocation runs them), which is not a function behind a URL, so it has no latency or CPU of a deployment to report. " +
+      `**Lambda fleet**: the function URL host simulated in the bench process, one \`PollingFeed\` and \`runStreamSession\` per stream as each invocation runs them (\`bench/lambda-latency.ts\`), with the same appends at the same rate; each stream polls on its own (POLL_MIN_MS ${DEPLOYMENT_DEFAULTS.pollMinMs} → POLL_MAX_MS ${DEPLOYMENT_DEFAULTS.pollMaxMs} ms), so its idle reads per connection do not depend on the channels (reads section's idle case). A Lambda stream is billed by duration, not CPU, so there is no CPU figure to compare. ` +
       nchanMethod(r) +
       "**Local stack**: the latency section's case, publish → receive with the writer in the server's process (it nudges the channel's poller after each append); its reads are the Node adapter's idle reads with as many subscribers on one channel (reads section).",
   );
