@@ -9,10 +9,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
-import { PollingFeed } from '../functions/core/polling-feed.js';
-import { runStreamSession, type StreamSummary } from '../functions/core/stream-session.js';
-import { DEFAULT_SUBSCRIBE_CONFIG } from '../functions/http/subscribe-config.js';
+import type { StreamSummary } from '../functions/core/stream-session.js';
 import { DeliveryOrder, totalDeliveries } from './lib/delivery-order.js';
+import { runLambdaSession } from './lib/lambda-session.js';
 import { type Distribution, distribution, nowMs, sleep, waitUntil } from './lib/stats.js';
 
 export interface LambdaLatencyCase {
@@ -52,7 +51,6 @@ export async function measureLambdaLatency(
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   const log = new DynamoDBEventLog({ client, tableName: context.tableName });
-  const config = DEFAULT_SUBSCRIBE_CONFIG;
   const orders = Array.from({ length: spec.sessions }, () => new DeliveryOrder());
   const latencies: number[] = [];
   const controllers: AbortController[] = [];
@@ -64,38 +62,20 @@ export async function measureLambdaLatency(
     const channel = channelOf(i);
     const order = orders[i] as DeliveryOrder;
     summaries.push(
-      runStreamSession(
-        {
-          channels: [channel],
-          resume: { kind: 'latest' },
-          envelope: false,
-          retryMs: config.retryMs,
-          heartbeatMs: config.heartbeatMs,
-          stopAt: Date.now() + config.lifetimeMs,
-          byteBudget: config.byteBudget,
-          pageSize: config.pageSize,
-          paddingBytes: 0,
-        },
-        {
-          feed: new PollingFeed(log, { minMs: config.pollMinMs, maxMs: config.pollMaxMs }),
-          clock: Date.now,
-          signal: controller.signal,
-          write: (chunk) => {
-            const at = nowMs();
-            if (chunk.includes('event: stream.open')) {
-              opened += 1;
-              return;
-            }
-            const data = DATA_LINE.exec(chunk)?.[1];
-            if (data === undefined) return;
-            const payload = JSON.parse(data) as { run?: number; seq?: number; t?: number };
-            if (payload.run !== runId || payload.seq === undefined || payload.seq < 0) return;
-            if (order.accept(channel, payload.seq) !== 'duplicate') {
-              latencies.push(at - (payload.t ?? at));
-            }
-          },
-        },
-      ),
+      runLambdaSession(log, channel, controller.signal, (chunk) => {
+        const at = nowMs();
+        if (chunk.includes('event: stream.open')) {
+          opened += 1;
+          return;
+        }
+        const data = DATA_LINE.exec(chunk)?.[1];
+        if (data === undefined) return;
+        const payload = JSON.parse(data) as { run?: number; seq?: number; t?: number };
+        if (payload.run !== runId || payload.seq === undefined || payload.seq < 0) return;
+        if (order.accept(channel, payload.seq) !== 'duplicate') {
+          latencies.push(at - (payload.t ?? at));
+        }
+      }),
     );
   }
   try {

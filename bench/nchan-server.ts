@@ -21,6 +21,7 @@ import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_LOCAL_TOPIC_ARN } from '../local/defaults.js';
+import { watchChild } from './lib/child-exit.js';
 import { freePort } from './lib/free-port.js';
 import { type ProcessSample, sampleProcess } from './lib/proc-stats.js';
 import { handleSnsRequest, type SnsMessage } from './lib/sns-endpoint.js';
@@ -199,18 +200,7 @@ export async function startNchanServer(install: NchanInstall): Promise<NchanServ
   );
   const pid = child.pid;
   if (pid === undefined) throw new Error('nginx did not start');
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      process.off('exit', killOnExit);
-      resolve();
-    }),
-  );
+  const { exited, exitCode } = watchChild(child);
   const cleanUp = (): void => {
     agent.destroy();
     sns.close();
@@ -220,13 +210,13 @@ export async function startNchanServer(install: NchanInstall): Promise<NchanServ
 
   const deadline = Date.now() + 10_000;
   while (!(await ready(url))) {
-    if (exitCode !== undefined || Date.now() > deadline) {
+    if (exitCode() !== undefined || Date.now() > deadline) {
       const log = existsSync(join(dir, 'error.log'))
         ? readFileSync(join(dir, 'error.log'), 'utf8').slice(-2_000)
         : '';
       child.kill('SIGKILL');
       cleanUp();
-      throw new Error(`nginx with nchan did not start (exit ${exitCode ?? 'none'}): ${log}`);
+      throw new Error(`nginx with nchan did not start (exit ${exitCode() ?? 'none'}): ${log}`);
     }
     await sleep(50);
   }
@@ -249,7 +239,7 @@ export async function startNchanServer(install: NchanInstall): Promise<NchanServ
     stop: () => {
       stopping ??= (async () => {
         // SIGTERM is nginx's fast shutdown: open streams are closed at once.
-        if (exitCode === undefined) child.kill('SIGTERM');
+        if (exitCode() === undefined) child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
         await exited;
         clearTimeout(timer);

@@ -13,8 +13,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBEventLog } from '../functions/adapters/dynamodb/event-log.js';
-import { PollingFeed } from '../functions/core/polling-feed.js';
-import { runStreamSession, type StreamSummary } from '../functions/core/stream-session.js';
+import type { StreamSummary } from '../functions/core/stream-session.js';
 import { DEFAULT_SUBSCRIBE_CONFIG } from '../functions/http/subscribe-config.js';
 import {
   countDynamoDB,
@@ -22,6 +21,7 @@ import {
   diffCounts,
   readsWhere,
 } from './lib/dynamodb-counter.js';
+import { runLambdaSession } from './lib/lambda-session.js';
 import type { ServerChild } from './lib/server-child.js';
 import { nowMs, sleep, waitUntil } from './lib/stats.js';
 import { closeSubscribers, connectSubscribers } from './lib/subscribers.js';
@@ -252,7 +252,6 @@ export async function lambdaReads(
   const counter = countDynamoDB(client);
   const log = new DynamoDBEventLog({ client, tableName: context.tableName });
   const channel = `${spec.prefix}-0`;
-  const config = DEFAULT_SUBSCRIBE_CONFIG;
   const controllers: AbortController[] = [];
   const summaries: Promise<StreamSummary>[] = [];
   let opened = 0;
@@ -263,30 +262,12 @@ export async function lambdaReads(
     controllers.push(controller);
     let first = true;
     summaries.push(
-      runStreamSession(
-        {
-          channels: [channel],
-          resume: { kind: 'latest' },
-          envelope: false,
-          retryMs: config.retryMs,
-          heartbeatMs: config.heartbeatMs,
-          stopAt: Date.now() + config.lifetimeMs,
-          byteBudget: config.byteBudget,
-          pageSize: config.pageSize,
-          paddingBytes: 0,
-        },
-        {
-          feed: new PollingFeed(log, { minMs: config.pollMinMs, maxMs: config.pollMaxMs }),
-          clock: Date.now,
-          signal: controller.signal,
-          write: (chunk) => {
-            if (first && chunk.includes('event: stream.open')) {
-              first = false;
-              opened += 1;
-            }
-          },
-        },
-      ),
+      runLambdaSession(log, channel, controller.signal, (chunk) => {
+        if (first && chunk.includes('event: stream.open')) {
+          first = false;
+          opened += 1;
+        }
+      }),
     );
   }
   const shape: FleetShape = {

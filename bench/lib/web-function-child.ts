@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ENV } from '../../functions/config/environment.js';
 import { ESBUILD_OPTIONS } from '../../lib/function-bundles.js';
+import { watchChild } from './child-exit.js';
 import { freePort } from './free-port.js';
 import { sleep } from './stats.js';
 
@@ -133,22 +134,11 @@ export async function startWebFunction(
   relayLogs(child);
   const pid = child.pid;
   if (pid === undefined) throw new Error('the web function did not start');
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      process.off('exit', killOnExit);
-      resolve();
-    }),
-  );
+  const { exited, exitCode } = watchChild(child);
 
   const deadline = Date.now() + 20_000;
   while (!(await answers(url))) {
-    if (exitCode !== undefined) throw new Error(`the web function exited (code ${exitCode})`);
+    if (exitCode() !== undefined) throw new Error(`the web function exited (code ${exitCode()})`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error('the web function did not listen within 20 s');
@@ -162,7 +152,7 @@ export async function startWebFunction(
     pid,
     stop: () => {
       stopping ??= (async () => {
-        if (exitCode === undefined) child.kill('SIGTERM');
+        if (exitCode() === undefined) child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
         await exited;
         clearTimeout(timer);
