@@ -45,6 +45,7 @@ Publish to a channel and tail channels, on the local stack (npm start) or a depl
 commands:
   publish <channel> <data|->   publish one event (through the publisher SDK)
   tail <channel…>              print a channel's events as they arrive (Ctrl-C to stop)
+  verify                       check a deployment (or the local stack) keeps the contract
   help [command]               show this text, or a command's
 
 Run '${PROG} <command> --help' for a command's options.`;
@@ -143,7 +144,8 @@ export interface TailArgs {
 export type Command =
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'publish'; readonly args: PublishArgs }
-  | { readonly kind: 'tail'; readonly args: TailArgs };
+  | { readonly kind: 'tail'; readonly args: TailArgs }
+  | { readonly kind: 'verify'; readonly args: VerifyArgs };
 
 /** The environment variables the tool reads. */
 export interface CliEnv {
@@ -170,6 +172,8 @@ export function parseCommandLine(argv: readonly string[], env: CliEnv = {}): Com
       return parsePublish(rest, env);
     case 'tail':
       return parseTail(rest, env);
+    case 'verify':
+      return parseVerify(rest, env);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`, MAIN_USAGE);
   }
@@ -178,6 +182,7 @@ export function parseCommandLine(argv: readonly string[], env: CliEnv = {}): Com
 function helpFor(command: string | undefined): string {
   if (command === 'publish') return PUBLISH_USAGE;
   if (command === 'tail') return TAIL_USAGE;
+  if (command === 'verify') return VERIFY_USAGE;
   if (command === undefined) return MAIN_USAGE;
   throw new UsageError(`unknown command ${JSON.stringify(command)}`, MAIN_USAGE);
 }
@@ -287,6 +292,121 @@ function parseTail(argv: readonly string[], env: CliEnv): Command {
       envelope: values.envelope === true || channels.length > 1,
       json: values.json === true,
       token: nonEmpty(values.token, '--token', TAIL_USAGE) ?? orUndefined(env.STREAM_TOKEN),
+    },
+  };
+}
+
+export const VERIFY_USAGE = `usage: ${PROG} verify [options]
+
+Checks that a stack keeps the subscribe contract, through whatever network, proxies and
+CloudFront lie between: publishes its own events (on channels under its own prefix) and
+reads them back over SSE, /poll and long-poll, with forced drops and resumes, framing,
+headers, heartbeats and the documented errors. One PASS/FAIL/SKIP line per check, then a
+summary; exit code 1 on any FAIL.
+
+options:
+  --url URL            the stack's StreamUrl (env STREAM_URL); default the local stack's
+  --topic-arn ARN      the stack's topic (env TOPIC_ARN), published to with your AWS
+                       credentials; without it: the local stack's /sns
+  --endpoint URL       SNS endpoint (default: as for publish)
+  --region R           AWS region (default: the topic ARN's region)
+  --origin ORIGIN      also check CORS for a page on ORIGIN (e.g. https://app.example.com)
+  --prefix P           channel prefix of the run (default: verify); each run adds its own id
+  --heartbeat-seconds S  the stack's HEARTBEAT_SECONDS (default 15)
+  --wait-seconds S     how long a check waits for an event (default 20)
+  --json FILE          also write the results as JSON
+  -h, --help           show this text
+
+exit codes: 0 every check passed or was skipped, 1 a check failed, 2 bad arguments`;
+
+export interface VerifyArgs {
+  readonly url: string;
+  readonly topicArn: string;
+  readonly endpoint: string | undefined;
+  readonly region: string | undefined;
+  readonly origin: string | undefined;
+  readonly prefix: string;
+  readonly heartbeatSeconds: number;
+  readonly waitSeconds: number;
+  readonly json: string | undefined;
+}
+
+const VERIFY_OPTIONS = {
+  url: { type: 'string' },
+  'topic-arn': { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  origin: { type: 'string' },
+  prefix: { type: 'string' },
+  'heartbeat-seconds': { type: 'string' },
+  'wait-seconds': { type: 'string' },
+  json: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function seconds(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max) {
+    throw new UsageError(
+      `${name} must be a whole number of seconds from 1 to ${max}, got ${JSON.stringify(value)}`,
+      VERIFY_USAGE,
+    );
+  }
+  return n;
+}
+
+function parseVerify(argv: readonly string[], env: CliEnv): Command {
+  const { values, positionals } = guarded(VERIFY_USAGE, () =>
+    parseArgs({ args: [...argv], options: VERIFY_OPTIONS, strict: true, allowPositionals: true }),
+  );
+  if (values.help === true) return { kind: 'help', text: VERIFY_USAGE };
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `verify takes no arguments; unexpected ${JSON.stringify(positionals[0])}`,
+      VERIFY_USAGE,
+    );
+  }
+  const rawUrl = nonEmpty(values.url, '--url', VERIFY_USAGE) ?? orUndefined(env.STREAM_URL);
+  const url = httpUrl(
+    rawUrl ?? localBaseUrl(env, VERIFY_USAGE),
+    values.url === undefined ? 'STREAM_URL' : '--url',
+    VERIFY_USAGE,
+  );
+  if (url.search !== '' || url.hash !== '') {
+    throw new UsageError(
+      `the stream base URL must not have a query or fragment: ${url.href}`,
+      VERIFY_USAGE,
+    );
+  }
+  const explicitArn =
+    nonEmpty(values['topic-arn'], '--topic-arn', VERIFY_USAGE) ?? orUndefined(env.TOPIC_ARN);
+  const topicArn = explicitArn ?? LOCAL_TOPIC_ARN;
+  const endpointFlag = nonEmpty(values.endpoint, '--endpoint', VERIFY_USAGE);
+  let endpoint: string | undefined;
+  if (endpointFlag !== undefined) endpoint = httpUrl(endpointFlag, '--endpoint', VERIFY_USAGE).href;
+  else if (explicitArn === undefined) endpoint = `${localBaseUrl(env, VERIFY_USAGE)}/sns`;
+  const origin = nonEmpty(values.origin, '--origin', VERIFY_USAGE);
+  if (origin !== undefined) httpUrl(origin, '--origin', VERIFY_USAGE);
+  const prefix = nonEmpty(values.prefix, '--prefix', VERIFY_USAGE) ?? 'verify';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,80}$/.test(prefix)) {
+    throw new UsageError(
+      `--prefix ${JSON.stringify(prefix)} is not the start of a channel name (letters, digits, . _ : / @ -; at most 81)`,
+      VERIFY_USAGE,
+    );
+  }
+  return {
+    kind: 'verify',
+    args: {
+      url: url.href.replace(/\/+$/, ''),
+      topicArn,
+      endpoint,
+      region: nonEmpty(values.region, '--region', VERIFY_USAGE) ?? regionOfArn(topicArn),
+      origin,
+      prefix,
+      heartbeatSeconds: seconds(values['heartbeat-seconds'], '--heartbeat-seconds', 15, 300),
+      waitSeconds: seconds(values['wait-seconds'], '--wait-seconds', 20, 300),
+      json: nonEmpty(values.json, '--json', VERIFY_USAGE),
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Command-line tool: publish to a channel, tail channels. Against the local stack
+ * Command-line tool: publish to a channel, tail channels, verify a stack. Against the local stack
  * (`npm start`) by default, or a deployed stack with `--topic-arn` / `--url`.
  *
  *     npx tsx cli/main.ts publish demo 'hello'
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { type CliEnv, parseCommandLine, UsageError } from './args.js';
 import { type PublishIo, runPublish } from './publish.js';
 import { runTail, type TailIo } from './tail.js';
+import { runVerify } from './verify/run.js';
 
 export interface MainIo {
   readonly out: (line: string) => void;
@@ -48,6 +49,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       return runPublish(command.args, io);
     case 'tail':
       return runTail(command.args, { ...io, signal: io.stopSignal() });
+    case 'verify':
+      return runVerify(command.args, io);
   }
 }
 

@@ -1,0 +1,118 @@
+/**
+ * `verify` against the local stack as `npm start` runs it (default settings, so the
+ * heartbeat check waits the default 15 s), and against deliberately broken servers,
+ * which must fail the checks they break and only those.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MainIo, main } from '../../cli/main.js';
+import { startLocalStack } from '../../local/stack.js';
+import { type Breakage, startBrokenProxy } from '../fixtures/broken-sse-proxy.js';
+
+type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+
+function io(lines: string[]): MainIo {
+  return {
+    out: (line) => lines.push(line),
+    err: (line) => lines.push(line),
+    env: {},
+    readStdin: async () => new Uint8Array(),
+    color: false,
+    stopSignal: () => new AbortController().signal,
+  };
+}
+
+const statusOf = (lines: readonly string[], check: string): string | undefined =>
+  lines
+    .find((l) => new RegExp(`^(PASS|FAIL|SKIP)\\s+${check.replace('.', '\\.')}\\s`).test(l))
+    ?.slice(0, 4);
+
+describe('Feature: verify checks a stack keeps the subscribe contract', () => {
+  let stack: LocalStack;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      port: 0,
+      inMemory: true,
+      log: { info: () => {}, error: () => {} },
+    });
+  });
+
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('passes every check against the local stack with its defaults, and writes the JSON', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const json = `${process.env.TMPDIR ?? '/tmp'}/verify-${Date.now()}.json`;
+
+    // Act
+    const code = await main(
+      [
+        'verify',
+        '--url',
+        stack.url,
+        '--endpoint',
+        `${stack.url}/sns`,
+        '--origin',
+        'https://app.example.com',
+        '--json',
+        json,
+      ],
+      io(lines),
+    );
+
+    // Assess
+    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    expect(code).toBe(0);
+    for (const check of [
+      'sse.headers',
+      'sse.delivery',
+      'poll.delivery',
+      'poll.long',
+      'sse.resume',
+      'sse.envelope',
+      'sse.earliest-and-reset',
+      'framing',
+      'errors',
+      'cors',
+      'sse.heartbeat',
+    ]) {
+      expect(statusOf(lines, check), check).toBe('PASS');
+    }
+    const { readFileSync } = await import('node:fs');
+    const saved = JSON.parse(readFileSync(json, 'utf8')) as {
+      results: { name: string; status: string; figures?: Record<string, number> }[];
+    };
+    expect(saved.results).toHaveLength(11);
+    expect(saved.results.find((r) => r.name === 'sse.delivery')?.figures?.p99Ms).toBeGreaterThan(0);
+  }, 60_000);
+
+  it.each<[Breakage, string, string]>([
+    ['ignore-last-event-id', 'sse.resume', 'framing'],
+    ['forward-field-lines', 'framing', 'sse.resume'],
+  ])(
+    'fails the named check against a server that does %s',
+    async (breakage, failing, passing) => {
+      // Prepare
+      const proxy = await startBrokenProxy(stack.url, breakage);
+      const lines: string[] = [];
+      try {
+        // Act
+        const code = await main(
+          ['verify', '--url', proxy.url, '--endpoint', `${stack.url}/sns`, '--wait-seconds', '3'],
+          io(lines),
+        );
+
+        // Assess
+        expect(code).toBe(1);
+        expect(statusOf(lines, failing)).toBe('FAIL');
+        expect(statusOf(lines, passing)).toBe('PASS');
+        expect(statusOf(lines, 'cors')).toBe('SKIP');
+      } finally {
+        await proxy.close();
+      }
+    },
+    120_000,
+  );
+});

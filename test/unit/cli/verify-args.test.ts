@@ -1,0 +1,70 @@
+/** `verify`'s command line: defaults that reach the local stack, and errors naming the option. */
+import { describe, expect, it } from 'vitest';
+import {
+  LOCAL_BASE_URL,
+  LOCAL_SNS_ENDPOINT,
+  LOCAL_TOPIC_ARN,
+  parseCommandLine,
+  UsageError,
+  VERIFY_USAGE,
+  type VerifyArgs,
+} from '../../../cli/args.js';
+
+function verify(argv: readonly string[], env = {}): VerifyArgs {
+  const command = parseCommandLine(['verify', ...argv], env);
+  if (command.kind !== 'verify') throw new Error(`not verify: ${command.kind}`);
+  return command.args;
+}
+
+function refusal(argv: readonly string[], env = {}): string {
+  try {
+    parseCommandLine(['verify', ...argv], env);
+  } catch (error) {
+    if (error instanceof UsageError) return error.message;
+    throw error;
+  }
+  throw new Error('accepted');
+}
+
+describe('Command: verify', () => {
+  it('checks the local stack by default, publishing through its /sns', () => {
+    expect(verify([])).toEqual({
+      url: LOCAL_BASE_URL,
+      topicArn: LOCAL_TOPIC_ARN,
+      endpoint: LOCAL_SNS_ENDPOINT,
+      region: 'us-east-1',
+      origin: undefined,
+      prefix: 'verify',
+      heartbeatSeconds: 15,
+      waitSeconds: 20,
+      json: undefined,
+    });
+  });
+
+  it('publishes to a real topic in its region when given one, and reads STREAM_URL and TOPIC_ARN', () => {
+    const args = verify([], {
+      STREAM_URL: 'https://d111.cloudfront.net/',
+      TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:events',
+    });
+    expect(args.url).toBe('https://d111.cloudfront.net');
+    expect(args.topicArn).toBe('arn:aws:sns:eu-west-1:123456789012:events');
+    expect(args.endpoint).toBeUndefined();
+    expect(args.region).toBe('eu-west-1');
+  });
+
+  it('refuses what cannot work, naming the option', () => {
+    expect(refusal(['--wait-seconds', '0'])).toMatch(/--wait-seconds must be a whole number/);
+    expect(refusal(['--heartbeat-seconds', '1.5'])).toMatch(/--heartbeat-seconds/);
+    expect(refusal(['--prefix', '#x'])).toMatch(/--prefix "#x"/);
+    expect(refusal(['--url', 'ftp://x'])).toMatch(/--url "ftp:\/\/x" must be an http\(s\) URL/);
+    expect(refusal(['--url', 'http://x/?a=1'])).toMatch(/must not have a query/);
+    expect(refusal(['--origin', 'nope'])).toMatch(/--origin "nope" is not a URL/);
+    expect(refusal(['extra'])).toMatch(/verify takes no arguments/);
+    expect(refusal(['--bogus'])).toMatch(/bogus/);
+  });
+
+  it('shows its usage with --help and through help verify', () => {
+    expect(parseCommandLine(['verify', '--help'])).toEqual({ kind: 'help', text: VERIFY_USAGE });
+    expect(parseCommandLine(['help', 'verify'])).toEqual({ kind: 'help', text: VERIFY_USAGE });
+  });
+});
