@@ -3,6 +3,9 @@
  * heartbeat check waits the default 15 s), and against deliberately broken servers,
  * which must fail the checks they break and only those.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MainIo, main } from '../../cli/main.js';
 import { startLocalStack } from '../../local/stack.js';
@@ -87,6 +90,26 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
     expect(saved.results).toHaveLength(11);
     expect(saved.results.find((r) => r.name === 'sse.delivery')?.figures?.p99Ms).toBeGreaterThan(0);
   }, 60_000);
+
+  it('passes as a user types it: npm run cli -- verify, with only the PORT npm start uses', async () => {
+    // Prepare
+    const repo = fileURLToPath(new URL('../..', import.meta.url));
+    const port = new URL(stack.url).port;
+
+    // Act
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'cli', '--', 'verify'],
+      {
+        cwd: repo,
+        env: { ...process.env, PORT: port, STREAM_URL: '', TOPIC_ARN: '' },
+      },
+    );
+
+    // Assess: the command exited 0 (execFile rejects otherwise) and ran every check
+    expect(stdout).toContain(`verify http://127.0.0.1:${port} `);
+    expect(stdout).toMatch(/\n10 passed, 0 failed, 1 skipped\n/);
+  }, 90_000);
 
   it.each<[Breakage, string, string]>([
     ['ignore-last-event-id', 'sse.resume', 'framing'],
