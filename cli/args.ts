@@ -225,15 +225,7 @@ function parsePublish(argv: readonly string[], env: CliEnv): Command {
     );
   }
 
-  const explicitArn =
-    nonEmpty(values['topic-arn'], '--topic-arn', PUBLISH_USAGE) ?? orUndefined(env.TOPIC_ARN);
-  const topicArn = explicitArn ?? LOCAL_TOPIC_ARN;
-  const endpointFlag = nonEmpty(values.endpoint, '--endpoint', PUBLISH_USAGE);
-  // No endpoint means real AWS; the local stack's is the default only with its own topic.
-  let endpoint: string | undefined;
-  if (endpointFlag !== undefined)
-    endpoint = httpUrl(endpointFlag, '--endpoint', PUBLISH_USAGE).href;
-  else if (explicitArn === undefined) endpoint = `${localBaseUrl(env, PUBLISH_USAGE)}/sns`;
+  const { topicArn, endpoint } = snsTarget(values, env, PUBLISH_USAGE);
   const region = nonEmpty(values.region, '--region', PUBLISH_USAGE) ?? regionOfArn(topicArn);
 
   return {
@@ -270,24 +262,11 @@ function parseTail(argv: readonly string[], env: CliEnv): Command {
   const channels = [...new Set(positionals)];
   if (channels.length === 0) throw new UsageError('tail needs at least one channel', TAIL_USAGE);
 
-  const rawUrl = nonEmpty(values.url, '--url', TAIL_USAGE) ?? orUndefined(env.STREAM_URL);
-  const url = httpUrl(
-    rawUrl ?? localBaseUrl(env, TAIL_USAGE),
-    values.url === undefined ? 'STREAM_URL' : '--url',
-    TAIL_USAGE,
-  );
-  if (url.search !== '' || url.hash !== '') {
-    throw new UsageError(
-      `the stream base URL must not have a query or fragment: ${url.href}`,
-      TAIL_USAGE,
-    );
-  }
-
   return {
     kind: 'tail',
     args: {
       channels,
-      baseUrl: url.href.replace(/\/+$/, ''),
+      baseUrl: streamBaseUrl(values.url, env, TAIL_USAGE),
       from: startPoint(nonEmpty(values.from, '--from', TAIL_USAGE)),
       envelope: values.envelope === true || channels.length > 1,
       json: values.json === true,
@@ -367,25 +346,8 @@ function parseVerify(argv: readonly string[], env: CliEnv): Command {
       VERIFY_USAGE,
     );
   }
-  const rawUrl = nonEmpty(values.url, '--url', VERIFY_USAGE) ?? orUndefined(env.STREAM_URL);
-  const url = httpUrl(
-    rawUrl ?? localBaseUrl(env, VERIFY_USAGE),
-    values.url === undefined ? 'STREAM_URL' : '--url',
-    VERIFY_USAGE,
-  );
-  if (url.search !== '' || url.hash !== '') {
-    throw new UsageError(
-      `the stream base URL must not have a query or fragment: ${url.href}`,
-      VERIFY_USAGE,
-    );
-  }
-  const explicitArn =
-    nonEmpty(values['topic-arn'], '--topic-arn', VERIFY_USAGE) ?? orUndefined(env.TOPIC_ARN);
-  const topicArn = explicitArn ?? LOCAL_TOPIC_ARN;
-  const endpointFlag = nonEmpty(values.endpoint, '--endpoint', VERIFY_USAGE);
-  let endpoint: string | undefined;
-  if (endpointFlag !== undefined) endpoint = httpUrl(endpointFlag, '--endpoint', VERIFY_USAGE).href;
-  else if (explicitArn === undefined) endpoint = `${localBaseUrl(env, VERIFY_USAGE)}/sns`;
+  const url = streamBaseUrl(values.url, env, VERIFY_USAGE);
+  const { topicArn, endpoint } = snsTarget(values, env, VERIFY_USAGE);
   const origin = nonEmpty(values.origin, '--origin', VERIFY_USAGE);
   if (origin !== undefined) httpUrl(origin, '--origin', VERIFY_USAGE);
   const prefix = nonEmpty(values.prefix, '--prefix', VERIFY_USAGE) ?? 'verify';
@@ -398,7 +360,7 @@ function parseVerify(argv: readonly string[], env: CliEnv): Command {
   return {
     kind: 'verify',
     args: {
-      url: url.href.replace(/\/+$/, ''),
+      url,
       topicArn,
       endpoint,
       region: nonEmpty(values.region, '--region', VERIFY_USAGE) ?? regionOfArn(topicArn),
@@ -409,6 +371,42 @@ function parseVerify(argv: readonly string[], env: CliEnv): Command {
       json: nonEmpty(values.json, '--json', VERIFY_USAGE),
     },
   };
+}
+
+/** `--url`, else STREAM_URL, else the local stack: a base URL without query, no trailing `/`. */
+function streamBaseUrl(flag: string | undefined, env: CliEnv, usage: string): string {
+  const raw = nonEmpty(flag, '--url', usage) ?? orUndefined(env.STREAM_URL);
+  const url = httpUrl(
+    raw ?? localBaseUrl(env, usage),
+    flag === undefined ? 'STREAM_URL' : '--url',
+    usage,
+  );
+  if (url.search !== '' || url.hash !== '') {
+    throw new UsageError(
+      `the stream base URL must not have a query or fragment: ${url.href}`,
+      usage,
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * The topic and SNS endpoint to publish to: `--topic-arn` (else TOPIC_ARN) on real AWS,
+ * or the local stack's topic on its `/sns`. No endpoint means real AWS; the local
+ * stack's is the default only with its own topic.
+ */
+function snsTarget(
+  values: { readonly 'topic-arn'?: string | undefined; readonly endpoint?: string | undefined },
+  env: CliEnv,
+  usage: string,
+): { topicArn: string; endpoint: string | undefined } {
+  const explicitArn =
+    nonEmpty(values['topic-arn'], '--topic-arn', usage) ?? orUndefined(env.TOPIC_ARN);
+  const endpointFlag = nonEmpty(values.endpoint, '--endpoint', usage);
+  let endpoint: string | undefined;
+  if (endpointFlag !== undefined) endpoint = httpUrl(endpointFlag, '--endpoint', usage).href;
+  else if (explicitArn === undefined) endpoint = `${localBaseUrl(env, usage)}/sns`;
+  return { topicArn: explicitArn ?? LOCAL_TOPIC_ARN, endpoint };
 }
 
 function startPoint(from: string | undefined): StartPoint {
