@@ -59,6 +59,11 @@ export interface StreamSummary {
   readonly events: number;
   readonly bytes: number;
   readonly resets: number;
+  /**
+   * Events the stream started behind the heads, over all its channels (0 from latest):
+   * how far back its client resumed.
+   */
+  readonly startLag: number;
   readonly reason: StopReason;
 }
 
@@ -94,7 +99,7 @@ export async function runStreamSession(
   options: StreamSessionOptions,
   deps: StreamSessionDependencies,
 ): Promise<StreamSummary> {
-  const counts = { events: 0, bytes: 0, resets: 0 };
+  const counts = { events: 0, bytes: 0, resets: 0, startLag: 0 };
   try {
     return await stream(options, deps, counts);
   } catch (error) {
@@ -113,7 +118,7 @@ export async function runStreamSession(
 async function stream(
   options: StreamSessionOptions,
   deps: StreamSessionDependencies,
-  counts: { events: number; bytes: number; resets: number },
+  counts: { events: number; bytes: number; resets: number; startLag: number },
 ): Promise<StreamSummary> {
   const { feed, clock, shutdown } = deps;
   // Every wait ends on either abort; stopReason() tells the two apart.
@@ -136,12 +141,12 @@ async function stream(
 
   if (options.paddingBytes > 0) await send(encodePadding(options.paddingBytes));
 
-  const start = resolveStart(
-    options.channels,
-    options.resume,
-    await read(retainedRanges(feed, options.channels)),
-  );
+  const ranges = await read(retainedRanges(feed, options.channels));
+  const start = resolveStart(options.channels, options.resume, ranges);
   const positions = start.positions;
+  for (const [channel, position] of positions) {
+    counts.startLag += Math.max(0, (ranges.get(channel)?.last ?? position) - position);
+  }
   const cursor = () => encodeCursor(positions);
   // A one-channel stream's frame for an event depends on nothing else: every such stream
   // sends the same bytes, which the shared feed lets them encode once (sharedFrame).

@@ -31,6 +31,7 @@ import { DEFAULT_FILE_DESCRIPTOR_LIMIT, parseOpenFilesLimit } from '../config/co
 import { requiredString } from '../config/env.js';
 import { ENV } from '../config/environment.js';
 import { readWebServerConfig } from '../config/web-server-config.js';
+import type { Log } from '../core/log.js';
 import { createRouter } from '../http/router.js';
 import { readSubscribeConfig } from '../http/subscribe-config.js';
 
@@ -68,6 +69,10 @@ const eventLog = new DynamoDBEventLog({
 });
 // One poller per channel, whatever the number of connections reading it; with the
 // change index, news comes from the index.
+const log: Log = {
+  info: (message, fields) => logger.info(message, fields),
+  error: (message, fields) => logger.error(message, fields),
+};
 const { feed, close: closeFeed } = startNewsFeed({
   eventLog,
   client: dynamo,
@@ -75,10 +80,7 @@ const { feed, close: closeFeed } = startNewsFeed({
   poll: { minMs: config.pollMinMs, maxMs: config.pollMaxMs },
   retentionMs: config.retentionMs,
   changeIndex,
-  log: {
-    info: (message, fields) => logger.info(message, fields),
-    error: (message, fields) => logger.error(message, fields),
-  },
+  log,
 });
 const shutdown = new AbortController();
 
@@ -108,6 +110,8 @@ const server = await startSubscribeServer({
       path: request.path,
     }),
   onServerError: (error) => logger.error('server error', { error }),
+  // A line when each stream starts and ends (request id, channels, reason, bytes, lag).
+  log,
 });
 logger.info('listening', {
   url: server.url,

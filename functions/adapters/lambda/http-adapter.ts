@@ -31,6 +31,7 @@ import {
   type HttpResponse,
   JSON_HEADERS,
 } from '../../http/http-types.js';
+import { requestLogFields } from '../../http/request-log-fields.js';
 
 /** What `HttpResponseStream.from` sends before the body. */
 export interface ResponsePrelude {
@@ -89,10 +90,6 @@ const INTERNAL_ERROR = {
   headers: JSON_HEADERS,
   body: errorBody('internal', 'internal error'),
 } as const;
-
-/** Bounds on what a request may put into a log line. */
-const MAX_LOGGED_CHANNELS = 16;
-const MAX_LOGGED_CHANNEL_LENGTH = 130;
 
 function isRuntime(value: unknown): value is AwsLambdaRuntime {
   if (typeof value !== 'object' || value === null) return false;
@@ -192,7 +189,7 @@ export function createStreamingHandler(
     }
     const started = clock();
     const request = toHttpRequest(event, started + context.getRemainingTimeInMillis());
-    const fields = requestFields(request, context);
+    const fields = requestLogFields(request, context.awsRequestId);
 
     let response: HttpResponse;
     try {
@@ -213,6 +210,7 @@ export function createStreamingHandler(
       return;
     }
 
+    log.info('stream started', fields);
     const stream = runtime.HttpResponseStream.from(responseStream, {
       statusCode: response.status,
       headers: preludeHeaders(response.headers),
@@ -314,19 +312,6 @@ function drained(stream: Writable): Promise<void> {
 }
 
 /** What a log line says about a request: never the query string or headers (tokens). */
-function requestFields(request: HttpRequest, context: InvocationContext): Record<string, unknown> {
-  const channels = request.query
-    .getAll('channel')
-    .slice(0, MAX_LOGGED_CHANNELS)
-    .map((c) => c.slice(0, MAX_LOGGED_CHANNEL_LENGTH));
-  return {
-    requestId: context.awsRequestId,
-    method: request.method,
-    path: request.path.slice(0, 200),
-    channels,
-  };
-}
-
 const consoleLog: Log = {
   info: (message, fields) => console.log(JSON.stringify({ level: 'INFO', message, ...fields })),
   error: (message, fields) => console.error(JSON.stringify({ level: 'ERROR', message, ...fields })),

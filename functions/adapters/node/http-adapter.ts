@@ -20,6 +20,7 @@
  *
  * @see ../functions/http/router.ts
  */
+import { randomUUID } from 'node:crypto';
 import {
   createServer,
   type IncomingMessage,
@@ -31,6 +32,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionLimits } from '../../config/connection-limits.js';
+import type { Log } from '../../core/log.js';
 import {
   errorBody,
   type HttpHeaders,
@@ -38,6 +40,7 @@ import {
   type HttpResponse,
   JSON_HEADERS,
 } from '../../http/http-types.js';
+import { requestLogFields } from '../../http/request-log-fields.js';
 
 /** The routes, as `createRouter` returns them. */
 export type Router = (request: HttpRequest) => Promise<HttpResponse>;
@@ -54,6 +57,12 @@ export interface RequestListenerOptions {
    * host cuts it. @default no deadline
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * Gets a line when a stream starts and when it ends (with its summary: reason, bytes,
+   * events, resets, how far behind it started). Each request gets an id of its own.
+   * @default no stream lines
+   */
+  readonly log?: Log;
 }
 
 /** A `node:http` request listener that also tells when every request it took is done. */
@@ -95,12 +104,12 @@ export function createRequestListener(
   options: RequestListenerOptions = {},
 ): SubscribeRequestListener {
   const onError = options.onError ?? reportError;
-  const { requestTimeoutMs } = options;
+  const { requestTimeoutMs, log } = options;
   const active = new Set<Promise<void>>();
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const deadline = requestTimeoutMs === undefined ? undefined : Date.now() + requestTimeoutMs;
-    const running = serve(router, req, res, onError, deadline).catch((error: unknown) => {
+    const running = serve(router, req, res, onError, deadline, log).catch((error: unknown) => {
       // Only a fault of the adapter itself (say, a header Node refuses) gets here.
       // The path without the query string, which may carry a token.
       onError(error, {
@@ -127,6 +136,7 @@ async function serve(
   res: ServerResponse,
   onError: (error: unknown, request: HttpRequest) => void,
   deadline: number | undefined,
+  log: Log | undefined,
 ): Promise<void> {
   let request: HttpRequest;
   let response: HttpResponse;
@@ -156,7 +166,7 @@ async function serve(
     }
     return;
   }
-  await stream(res, response, request, onError);
+  await stream(res, response, request, onError, log);
 }
 
 /** A 503 with `Retry-After` and `connection: close`, in the contract's JSON error shape. */
@@ -186,8 +196,12 @@ async function stream(
   response: Extract<HttpResponse, { kind: 'stream' }>,
   request: HttpRequest,
   onError: (error: unknown, request: HttpRequest) => void,
+  log: Log | undefined,
 ): Promise<void> {
   const signal = request.signal ?? new AbortController().signal;
+  const started = Date.now();
+  const fields = log === undefined ? {} : requestLogFields(request, randomUUID());
+  log?.info('stream started', fields);
   const write = (chunk: string): Promise<void> | undefined => {
     if (signal.aborted || res.destroyed || res.writableEnded) return undefined;
     if (res.write(chunk)) return undefined;
@@ -206,6 +220,7 @@ async function stream(
     res.writeHead(response.status, response.headers);
     res.flushHeaders();
     const summary = await response.run(write, signal);
+    log?.info('stream ended', { ...fields, ...summary, durationMs: Date.now() - started });
     // A stalled client has data queued that it is not reading: `end()` would wait
     // behind it, holding the socket and its buffers for as long as the client likes.
     if (summary.reason === 'stalled') res.destroy();
@@ -302,6 +317,8 @@ export interface SubscribeServerOptions {
   readonly connectionLimits?: ConnectionLimits;
   /** Told of a server-level failure it survives, such as `accept` failing with EMFILE. */
   readonly onServerError?: (error: Error) => void;
+  /** See {@link RequestListenerOptions.log}. */
+  readonly log?: Log;
 }
 
 /** Seconds a client turned away for capacity is asked to wait (`Retry-After`). */
@@ -334,6 +351,7 @@ export async function startSubscribeServer(
   const listener = createRequestListener(options.router, {
     ...(options.onError !== undefined && { onError: options.onError }),
     ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),
+    ...(options.log !== undefined && { log: options.log }),
   });
   const handlers = options.handlers ?? {};
   const limits = options.connectionLimits;

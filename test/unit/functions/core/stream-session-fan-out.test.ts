@@ -319,6 +319,8 @@ describe('Function: runStreamSession, fan-out over a SharedFeed', () => {
         events: 3,
         bytes: bytes(reference.slice(0, 4)),
         resets: 0,
+        // Both resumed from position 0 of 4 stored events.
+        startLag: 4,
         reason: 'budget',
       });
     }

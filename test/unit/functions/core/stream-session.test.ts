@@ -289,6 +289,8 @@ describe('Function: runStreamSession', () => {
       events: 0,
       bytes: new TextEncoder().encode(stream.chunks.join('')).byteLength,
       resets: 0,
+      // From earliest with 5 events stored.
+      startLag: 5,
       reason: 'stalled',
     });
     // The event whose write stalled is not counted: the client may hold only part of it,
@@ -493,5 +495,20 @@ describe('Function: runStreamSession', () => {
     );
     stream.abort.abort();
     await stream.done;
+  });
+
+  it('reports how far behind the heads it started: 0 from latest, the backlog from earliest or a cursor', async () => {
+    for (let i = 1; i <= 5; i++) await publish(`e${i}`);
+    const summaryOf = async (resume: ResumePoint) => {
+      const stream = start({ resume, stopAt: Date.now() + 1_000 });
+      await vi.advanceTimersByTimeAsync(2_000);
+      return stream.done;
+    };
+
+    expect((await summaryOf({ kind: 'latest' })).startLag).toBe(0);
+    expect((await summaryOf({ kind: 'earliest' })).startLag).toBe(5);
+    expect((await summaryOf({ kind: 'cursor', positions: new Map([[channel, 2]]) })).startLag).toBe(
+      3,
+    );
   });
 });

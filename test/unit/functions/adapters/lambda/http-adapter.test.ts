@@ -308,6 +308,42 @@ describe('Function: createStreamingHandler', () => {
     for (const event of parsed.events) expect(event.id).toMatch(/^1\./);
   });
 
+  it('logs a line when a stream starts and when it ends, with its figures and never the query', async () => {
+    // Prepare: two stored events, a client resuming from earliest, a token in the query
+    const { handler, eventLog, log } = setup({ config: { deadlineMarginMs: 10_000 } });
+    await append(eventLog, 'news', 'one');
+    await append(eventLog, 'news', 'two');
+    const stream = new RecordingResponseStream();
+
+    // Act
+    const done = handler(
+      functionUrlEvent({ query: 'channel=news&channel=sport&lastEventId=earliest&token=s3cr3t' }),
+      stream,
+      invocationContext(20_000),
+    );
+    await vi.advanceTimersByTimeAsync(11_000);
+    await done;
+
+    // Assess
+    const started = log.lines.find((l) => l.message === 'stream started');
+    const ended = log.lines.find((l) => l.message === 'stream ended');
+    expect(started?.fields).toMatchObject({
+      requestId: 'req-1',
+      path: '/events',
+      channels: ['news', 'sport'],
+      channelCount: 2,
+    });
+    expect(ended?.fields).toMatchObject({
+      requestId: 'req-1',
+      channelCount: 2,
+      reason: 'time',
+      events: 2,
+      startLag: 2,
+      bytes: Buffer.byteLength(stream.body()),
+    });
+    expect(JSON.stringify(log.lines)).not.toMatch(/s3cr3t|lastEventId|token=/);
+  });
+
   it('leaves no timer behind once the handler resolved', async () => {
     // Prepare
     const { handler } = setup({ config: { heartbeatMs: 5_000, deadlineMarginMs: 1_000 } });
@@ -506,7 +542,10 @@ describe('Function: createStreamingHandler', () => {
     expect(stream.wirePrelude()).toMatchObject({ statusCode: 500 });
     expect(JSON.parse(stream.body())).toEqual(errorBody('internal', 'internal error'));
     expect(stream.writableEnded).toBe(true);
-    expect(log.lines.map((l) => l.level)).toEqual(['error']);
+    expect(log.lines.map((l) => [l.level, l.message])).toEqual([
+      ['info', 'stream started'],
+      ['error', 'stream failed before its first byte'],
+    ]);
   });
 
   it('rejects when the feed fails mid-stream, leaving the end to the runtime and its error trailers', async () => {
@@ -575,7 +614,7 @@ describe('Function: createStreamingHandler', () => {
           progress.push('one written');
           await write(': two\n');
           progress.push('two written');
-          return { events: 0, bytes: 14, resets: 0, reason: 'time' };
+          return { events: 0, bytes: 14, resets: 0, startLag: 0, reason: 'time' };
         },
       }),
       { log: new RecordingLog() },

@@ -62,6 +62,7 @@ describe('Function: startSubscribeServer', () => {
       config?: Partial<SubscribeConfig>;
       log?: MemoryEventLog;
       authorize?: Authorizer;
+      lines?: { message: string; fields: Record<string, unknown> }[];
     } = {},
   ): Promise<{ server: SubscribeServer; summaries: StreamSummary[] }> {
     const config: SubscribeConfig = { ...DEFAULT_SUBSCRIBE_CONFIG, ...options.config };
@@ -87,7 +88,17 @@ describe('Function: startSubscribeServer', () => {
         },
       };
     };
-    const server = await startSubscribeServer({ router, onError: (e) => problems.push(e) });
+    const lines = options.lines;
+    const server = await startSubscribeServer({
+      router,
+      onError: (e) => problems.push(e),
+      ...(lines !== undefined && {
+        log: {
+          info: (message, fields) => lines.push({ message, fields }),
+          error: (message, fields) => lines.push({ message, fields }),
+        },
+      }),
+    });
     servers.push(server);
     return { server, summaries };
   }
@@ -156,6 +167,41 @@ describe('Function: startSubscribeServer', () => {
     const wasClosed = await closed;
     return { tail, closed: wasClosed };
   }
+
+  it('logs a line when a stream starts and ends, with a request id, its figures, and never the query', async () => {
+    // Prepare: a stream that ends itself after a second, resumed from earliest
+    const log = new MemoryEventLog();
+    await log.append('news', [{ event: 'message', data: 'one', dedupeKey: 'a' }]);
+    const lines: { message: string; fields: Record<string, unknown> }[] = [];
+    const { server, summaries } = await start({
+      log,
+      lines,
+      config: { lifetimeMs: 1_000, lifetimeJitter: 0 },
+    });
+
+    // Act
+    const answer = await exchange(
+      server,
+      'GET /events?channel=news&lastEventId=earliest&token=s3cr3t HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n',
+    );
+
+    // Assess
+    expect(answer.status).toBe(200);
+    const started = lines.find((l) => l.message === 'stream started');
+    const ended = lines.find((l) => l.message === 'stream ended');
+    expect(started?.fields).toMatchObject({ path: '/events', channels: ['news'], channelCount: 1 });
+    expect(started?.fields.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ended?.fields).toMatchObject({
+      requestId: started?.fields.requestId,
+      channelCount: 1,
+      reason: 'time',
+      events: 1,
+      startLag: 1,
+      bytes: summaries[0]?.bytes,
+    });
+    expect(typeof ended?.fields.durationMs).toBe('number');
+    expect(JSON.stringify(lines)).not.toMatch(/s3cr3t|lastEventId|token=/);
+  });
 
   it('destroys the connection of a client that stopped reading at the stream stop time', async () => {
     // Prepare: a one-second lifetime and a backlog the client never reads
