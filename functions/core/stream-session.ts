@@ -4,6 +4,7 @@ import { type EventFeed, retainedRanges } from './event-feed.js';
 import type { StoredEvent } from './event-log.js';
 import { type Reset, resolveStart } from './resume.js';
 import { encodeComment, encodeEvent, encodePadding } from './sse-encoder.js';
+import type { StopCause } from './stop-time.js';
 
 /** How one stream behaves; the adapters build it from configuration and the request. */
 export interface StreamSessionOptions {
@@ -20,6 +21,8 @@ export interface StreamSessionOptions {
    * invocation deadline less a margin, and the token's expiry (`stopTime`, stop-time.ts).
    */
   readonly stopAt: number;
+  /** What set `stopAt`: the end reason of a stream that reaches it. @default 'lifetime' */
+  readonly stopCause?: StopCause;
   /** End after the event that takes the stream to this many bytes. */
   readonly byteBudget: number;
   /** Events read per channel per read. */
@@ -46,14 +49,30 @@ export interface StreamSessionDependencies {
    * `shutdown`, and the client reconnects elsewhere with its last id.
    */
   readonly shutdown?: AbortSignal | undefined;
+  /** Told of each event written and each reset sent (the host's metrics). */
+  readonly observer?: SessionObserver | undefined;
+}
+
+/** What a session reports while it runs, for metrics; it must not throw. */
+export interface SessionObserver {
+  /**
+   * An event went to the client. `lagMs`: from the event's append time to its write,
+   * for events appended after the stream began; `undefined` for the backlog a client
+   * resumed into, whose age says how long the client was away, not how late we are.
+   */
+  delivered(channel: string, lagMs: number | undefined): void;
+  reset(reset: Reset): void;
 }
 
 /**
- * Why a stream ended. `stalled`: a write had not drained by `stopAt` (a client that
- * stopped reading); the connection must then be destroyed, not ended. `shutdown`: the
- * host asked every stream to end (SIGTERM); the response ends like one at `stopAt`.
+ * Why a stream ended. `lifetime`, `deadline`, `token`: it reached `stopAt`, set by that
+ * ({@link StopCause}). `budget`: it wrote its byte budget. `aborted`: the client went
+ * away (Node) or the response stream broke. `stalled`: a write had not drained by
+ * `stopAt` (a client that stopped reading); the connection must then be destroyed, not
+ * ended. `shutdown`: the host asked every stream to end (SIGTERM); the response ends
+ * like one at `stopAt`.
  */
-export type StopReason = 'time' | 'budget' | 'aborted' | 'stalled' | 'shutdown';
+export type StopReason = StopCause | 'budget' | 'aborted' | 'stalled' | 'shutdown';
 
 export interface StreamSummary {
   readonly events: number;
@@ -111,7 +130,10 @@ export async function runStreamSession(
     // closing blank line, so it drops the incomplete one and reconnects with the id of
     // the last complete event, from which this event is sent again. A read given up on
     // left nothing half-written.
-    return { ...counts, reason: error.reason };
+    return {
+      ...counts,
+      reason: error.reason === 'time' ? (options.stopCause ?? 'lifetime') : error.reason,
+    };
   }
 }
 
@@ -120,7 +142,9 @@ async function stream(
   deps: StreamSessionDependencies,
   counts: { events: number; bytes: number; resets: number; startLag: number },
 ): Promise<StreamSummary> {
-  const { feed, clock, shutdown } = deps;
+  const { feed, clock, shutdown, observer } = deps;
+  const opened = clock();
+  const stopCause = options.stopCause ?? 'lifetime';
   // Every wait ends on either abort; stopReason() tells the two apart.
   const signal = shutdown === undefined ? deps.signal : AbortSignal.any([deps.signal, shutdown]);
   let lastWrite = clock();
@@ -154,6 +178,7 @@ async function stream(
 
   const sendReset = (reset: Reset) => {
     counts.resets += 1;
+    observer?.reset(reset);
     return send(encodeEvent({ id: cursor(), event: RESET_EVENT, data: JSON.stringify(reset) }));
   };
 
@@ -175,7 +200,7 @@ async function stream(
     if (deps.signal.aborted) return 'aborted';
     if (shutdown?.aborted === true) return 'shutdown';
     if (counts.bytes >= options.byteBudget) return 'budget';
-    if (clock() >= options.stopAt) return 'time';
+    if (clock() >= options.stopAt) return stopCause;
     return undefined;
   };
 
@@ -203,6 +228,12 @@ async function stream(
           await send(encodeFrame(event, cursor(), options.envelope));
         }
         counts.events += 1;
+        if (observer !== undefined) {
+          observer.delivered(
+            channel,
+            event.time >= opened ? Math.max(0, lastWrite - event.time) : undefined,
+          );
+        }
         reason = stopReason();
         if (reason !== undefined) return { ...counts, reason };
       }

@@ -1,7 +1,9 @@
 import type { EventFeed } from '../core/event-feed.js';
 import { runPoll } from '../core/poll.js';
+import type { Reset } from '../core/resume.js';
 import { stopTime } from '../core/stop-time.js';
-import { runStreamSession } from '../core/stream-session.js';
+import { NO_STREAM_METRICS, type StreamMetrics } from '../core/stream-metrics.js';
+import { runStreamSession, type StreamSummary } from '../core/stream-session.js';
 import { AccessRefusedError, type Authorizer, refusalAsHttpError } from './access.js';
 import { corsHeaders, preflightHeaders } from './cors.js';
 import {
@@ -29,6 +31,8 @@ export interface RouterDependencies {
    * complete event (reason `shutdown`) and a long poll answers with what it has.
    */
   readonly shutdown?: AbortSignal;
+  /** Streams opened and ended, deliveries, resets and refusals. @default none counted */
+  readonly metrics?: StreamMetrics;
 }
 
 const STREAM_HEADERS = {
@@ -49,6 +53,12 @@ export function createRouter(
 ): (request: HttpRequest) => Promise<HttpResponse> {
   const { config } = deps;
   const authorize = deps.authorize ?? allowAll;
+  const metrics = deps.metrics ?? NO_STREAM_METRICS;
+  // Bound once, not per event: the session calls these on every delivery.
+  const observer = {
+    delivered: (channel: string, lagMs: number | undefined) => metrics.delivered(channel, lagMs),
+    reset: (reset: Reset) => metrics.reset(reset),
+  };
 
   async function subscribe(
     request: HttpRequest,
@@ -69,29 +79,41 @@ export function createRouter(
       kind: 'stream',
       status: 200,
       headers: { ...STREAM_HEADERS, ...cors },
-      run: (write, signal) =>
-        runStreamSession(
-          {
-            channels: req.channels,
-            resume: req.resume,
-            envelope: req.envelope,
-            retryMs: config.retryMs,
-            heartbeatMs: config.heartbeatMs,
-            stopAt: stopTime({
-              now: deps.clock(),
-              lifetimeMs: config.lifetimeMs,
-              jitter: config.lifetimeJitter,
-              random: deps.random,
-              deadline: request.deadline,
-              deadlineMarginMs: config.deadlineMarginMs,
-              notAfter,
-            }),
-            byteBudget: config.byteBudget,
-            pageSize: config.pageSize,
-            paddingBytes: config.paddingBytes,
-          },
-          { feed, clock: deps.clock, write, signal, shutdown: deps.shutdown },
-        ),
+      run: async (write, signal) => {
+        const stop = stopTime({
+          now: deps.clock(),
+          lifetimeMs: config.lifetimeMs,
+          jitter: config.lifetimeJitter,
+          random: deps.random,
+          deadline: request.deadline,
+          deadlineMarginMs: config.deadlineMarginMs,
+          notAfter,
+        });
+        metrics.streamOpened(req.channels);
+        let summary: StreamSummary;
+        try {
+          summary = await runStreamSession(
+            {
+              channels: req.channels,
+              resume: req.resume,
+              envelope: req.envelope,
+              retryMs: config.retryMs,
+              heartbeatMs: config.heartbeatMs,
+              stopAt: stop.at,
+              stopCause: stop.cause,
+              byteBudget: config.byteBudget,
+              pageSize: config.pageSize,
+              paddingBytes: config.paddingBytes,
+            },
+            { feed, clock: deps.clock, write, signal, shutdown: deps.shutdown, observer },
+          );
+        } catch (error) {
+          metrics.streamEnded(req.channels, 'failed');
+          throw error;
+        }
+        metrics.streamEnded(req.channels, summary.reason);
+        return summary;
+      },
     };
   }
 
@@ -148,6 +170,7 @@ export function createRouter(
       return route === '/events' ? await events(request, cors) : await poll(request, cors);
     } catch (error) {
       if (error instanceof HttpError) {
+        metrics.refused(error.status, error.code);
         return {
           kind: 'json',
           status: error.status,
@@ -158,6 +181,7 @@ export function createRouter(
       // Answer with the CORS headers too, or a browser sees an opaque CORS failure
       // instead of the 500.
       deps.onError?.(error, request);
+      metrics.refused(500, 'internal');
       return {
         kind: 'json',
         status: 500,

@@ -559,7 +559,7 @@ describe('Function: createAuthorizer (through createRouter)', () => {
       await vi.advanceTimersByTimeAsync(120_000);
 
       // Assess
-      expect((await done).reason).toBe('time');
+      expect((await done).reason).toBe('token');
       expect(endedAt).toBeGreaterThanOrEqual(exp * 1000);
       expect(endedAt).toBeLessThanOrEqual(exp * 1000 + 1_000);
       expect(chunks.join('')).toContain('event: stream.open');

@@ -113,7 +113,7 @@ describe('Function: runStreamSession, reads and writes that have already settled
       50,
     );
 
-    expect(await reading.done).toMatchObject({ events: 0, reason: 'time' });
+    expect(await reading.done).toMatchObject({ events: 0, reason: 'lifetime' });
     expect(await writing.done).toMatchObject({ reason: 'stalled' });
     expect(writes).toBe(2);
   });

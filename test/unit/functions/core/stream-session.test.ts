@@ -179,7 +179,7 @@ describe('Function: runStreamSession', () => {
       await vi.advanceTimersByTimeAsync(1_000);
     }
     const summary = await stream.done;
-    expect(summary.reason).toBe('time');
+    expect(summary.reason).toBe('lifetime');
     expect(stream.chunks.join('').endsWith('\n\n')).toBe(true);
     const got = stream.events().filter((e) => e.event === undefined);
     expect(got.length).toBeGreaterThan(2);
@@ -329,7 +329,7 @@ describe('Function: runStreamSession', () => {
     expect(summary).toBeUndefined();
 
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(summary).toMatchObject({ events: 1, reason: 'time' });
+    expect(summary).toMatchObject({ events: 1, reason: 'lifetime' });
     expect(stream.events().map((e) => e.data)).toEqual([
       JSON.stringify({ channels: [channel] }),
       'e1',

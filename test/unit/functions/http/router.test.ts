@@ -220,7 +220,7 @@ describe('Function: createRouter', () => {
             return summary;
           });
         await vi.advanceTimersByTimeAsync(30_000);
-        expect((await done).reason).toBe('time');
+        expect((await done).reason).toBe('deadline');
         // deadline 20 s − margin 5 s = 15 s, well before the token's 60 s.
         expect(endedAt - started).toBeGreaterThanOrEqual(15_000);
         expect(endedAt - started).toBeLessThanOrEqual(15_000 + 1_000);

@@ -336,7 +336,7 @@ describe('Function: createStreamingHandler', () => {
     expect(ended?.fields).toMatchObject({
       requestId: 'req-1',
       channelCount: 2,
-      reason: 'time',
+      reason: 'deadline',
       events: 2,
       startLag: 2,
       bytes: Buffer.byteLength(stream.body()),
@@ -614,7 +614,7 @@ describe('Function: createStreamingHandler', () => {
           progress.push('one written');
           await write(': two\n');
           progress.push('two written');
-          return { events: 0, bytes: 14, resets: 0, startLag: 0, reason: 'time' };
+          return { events: 0, bytes: 14, resets: 0, startLag: 0, reason: 'lifetime' };
         },
       }),
       { log: new RecordingLog() },

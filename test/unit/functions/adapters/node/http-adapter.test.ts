@@ -194,7 +194,7 @@ describe('Function: startSubscribeServer', () => {
     expect(ended?.fields).toMatchObject({
       requestId: started?.fields.requestId,
       channelCount: 1,
-      reason: 'time',
+      reason: 'lifetime',
       events: 1,
       startLag: 1,
       bytes: summaries[0]?.bytes,

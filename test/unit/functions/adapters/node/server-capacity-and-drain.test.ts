@@ -229,7 +229,7 @@ describe('Function: startSubscribeServer as a Web Function host', () => {
     await waitFor(() => summaries.length === 1, 5_000, 'the stream to end');
 
     // Assess: it ended itself (not the 5-minute lifetime), cleanly
-    expect(summaries[0]?.reason).toBe('time');
+    expect(summaries[0]?.reason).toBe('deadline');
     await waitFor(() => stream.received().endsWith('\r\n0\r\n\r\n'), 5_000, 'the clean end');
   });
 
