@@ -14,8 +14,16 @@ export const METRICS_NAMESPACE = 'SsePubSub';
  * `service` dimension, so the alarms and the dashboard select the writer's metrics by it.
  */
 export const WRITER_SERVICE_NAME = 'sse-pubsub-writer';
-/** `POWERTOOLS_SERVICE_NAME` of the stream function (its log lines' `service`). */
+/**
+ * `POWERTOOLS_SERVICE_NAME` of the subscribe routes on either host: their log lines'
+ * `service`, and the `service` dimension of their embedded metrics.
+ */
 export const STREAM_SERVICE_NAME = 'sse-pubsub-stream';
+/**
+ * The subscribe routes write their metrics once a minute (STREAM_METRICS_FLUSH_MS), each
+ * server its `OpenStreams` once: a one-minute sum over servers is the streams open.
+ */
+export const OPEN_STREAMS_PERIOD = Duration.minutes(1);
 
 /** Every alarm looks at 5-minute sums or maxima: one breaching period raises it. */
 export const ALARM_PERIOD = Duration.minutes(5);
@@ -82,6 +90,13 @@ export interface SsePubSubAlarms {
    */
   readonly streamConcurrency?: cloudwatch.Alarm;
   /**
+   * Events reach streams late: the p99 of `DeliveryLag` (namespace `SsePubSub`,
+   * dimension `service` = `sse-pubsub-stream`; an event's append to its write on a
+   * stream, for events appended while the stream was open) over 5 minutes is above
+   * `deliveryLagAlarmThreshold`. Either host.
+   */
+  readonly deliveryLag: cloudwatch.Alarm;
+  /**
    * DynamoDB throttled reads or writes on the event log (`ReadThrottleEvents` +
    * `WriteThrottleEvents` sum > 0): a hot channel is past one partition's limits
    * (3,000 read / 1,000 write units a second).
@@ -96,10 +111,10 @@ export interface SsePubSubMonitoringProps {
   readonly writer: lambda.IFunction;
   /**
    * The stream function, with its alarms and widgets. Without it (the Web Function host)
-   * the dashboard has no stream side: the aws-cdk-lib README says Web Function endpoints
-   * publish metrics in the `AWS/Lambda/Web` namespace (dimensions `FunctionName` and
-   * `EndpointName`) but names none, and none are guessed here. The server's own embedded
-   * metrics are planned work.
+   * the dashboard's stream side is the routes' own metrics only: the aws-cdk-lib README
+   * says Web Function endpoints publish metrics in the `AWS/Lambda/Web` namespace
+   * (dimensions `FunctionName` and `EndpointName`) but names none, and none are guessed
+   * here.
    *
    * @default - no stream alarms or widgets
    */
@@ -111,6 +126,8 @@ export interface SsePubSubMonitoringProps {
    * @default - none (no stream function)
    */
   readonly maxStreams?: number;
+  /** The `deliveryLag` alarm's threshold, milliseconds. */
+  readonly deliveryLagThresholdMs: number;
   /**
    * Gets a notification when an alarm fires and when it recovers.
    *
@@ -150,6 +167,31 @@ export class SsePubSubMonitoring extends Construct {
         ...(label !== undefined && { label }),
         ...sum,
       });
+    const streamMetric = (
+      metricName: string,
+      options: { statistic: string; label: string; period?: Duration },
+    ) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: STREAM_SERVICE_NAME },
+        period: options.period ?? ALARM_PERIOD,
+        statistic: options.statistic,
+        label: options.label,
+      });
+    // One line per value of the metric's other dimensions (end reasons, reset reasons,
+    // status and code); a search cannot back an alarm, only a graph.
+    const streamSearch = (metricName: string, dimensions: readonly string[], label: string) =>
+      new cloudwatch.MathExpression({
+        expression:
+          `SEARCH('{${METRICS_NAMESPACE},service,${dimensions.join(',')}} ` +
+          `MetricName="${metricName}" service="${STREAM_SERVICE_NAME}"', 'Sum', ${ALARM_PERIOD.toSeconds()})`,
+        usingMetrics: {},
+        label,
+        period: ALARM_PERIOD,
+      });
+    const deliveryLag = (statistic: string) =>
+      streamMetric('DeliveryLag', { statistic, label: `Delivery lag ${statistic} (ms)` });
     const tableThrottles = new cloudwatch.MathExpression({
       // FILL: a period with read throttles but no write throttles still counts.
       expression: 'FILL(readThrottles, 0) + FILL(writeThrottles, 0)',
@@ -236,6 +278,16 @@ export class SsePubSubMonitoring extends Construct {
           'callers of the writer.',
       ),
       ...(streamFunction !== undefined && streamAlarms(streamFunction, streamLimit(maxStreams))),
+      deliveryLag: deliveryLag('p99').createAlarm(this, 'DeliveryLag', {
+        alarmDescription:
+          `SSE pub/sub: the p99 delivery lag (append to write on a stream) passed ` +
+          `${props.deliveryLagThresholdMs} ms over 5 minutes. Check the subscribe host's ` +
+          'errors and CPU, and DynamoDB throttling (reads of the log and the change index).',
+        threshold: props.deliveryLagThresholdMs,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       tableThrottles: alarm(
         'TableThrottles',
         tableThrottles,
@@ -320,6 +372,39 @@ export class SsePubSubMonitoring extends Construct {
         lambdaMetric(fn, 'Duration', cloudwatch.Stats.MAXIMUM),
       ]),
     ];
+    // The routes' own metrics, on either host.
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Streams: open, opened, delivered',
+        left: [
+          streamMetric('OpenStreams', {
+            statistic: cloudwatch.Stats.SUM,
+            label: 'Open streams',
+            period: OPEN_STREAMS_PERIOD,
+          }),
+          streamMetric('StreamsOpened', { statistic: cloudwatch.Stats.SUM, label: 'Opened' }),
+        ],
+        right: [
+          streamMetric('EventsDelivered', { statistic: cloudwatch.Stats.SUM, label: 'Delivered' }),
+        ],
+        width: 8,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Streams: delivery lag (ms)',
+        left: [deliveryLag('p50'), deliveryLag('p99'), deliveryLag(cloudwatch.Stats.MAXIMUM)],
+        leftAnnotations: [{ value: props.deliveryLagThresholdMs, label: 'deliveryLag alarm' }],
+        width: 8,
+        height: 6,
+      }),
+      graph('Streams: ended by reason', [streamSearch('StreamsEnded', ['Reason'], 'Ended')]),
+    );
+    this.dashboard.addWidgets(
+      graph('Streams: resets by reason', [streamSearch('Resets', ['Reason'], 'Resets')]),
+      graph('Requests refused by status and code', [
+        streamSearch('RequestsRefused', ['Status', 'Code'], 'Refused'),
+      ]),
+    );
     this.dashboard.addWidgets(
       ...(streamFunction !== undefined
         ? streamWidgets(streamFunction, streamLimit(maxStreams))

@@ -48,6 +48,13 @@ export const DEFAULT_STREAM_MEMORY_MB = DEPLOYMENT_DEFAULTS.streamMemoryMb;
 export const DEFAULT_STREAM_LIFETIME = Duration.seconds(DEPLOYMENT_DEFAULTS.streamLifetimeSeconds);
 /** Comments sent on a quiet stream so that proxies do not close it. */
 export const DEFAULT_HEARTBEAT_INTERVAL = Duration.seconds(DEPLOYMENT_DEFAULTS.heartbeatSeconds);
+/**
+ * The `deliveryLag` alarm fires when the p99 of `DeliveryLag` (an event's append to its
+ * write on a stream) passes this over 5 minutes. A choice, not an AWS figure: both hosts
+ * measure well below a second (docs/benchmarks.md), so 5 s means a stalled feed or an
+ * overloaded server, not a slow moment.
+ */
+export const DEFAULT_DELIVERY_LAG_ALARM_THRESHOLD = Duration.seconds(5);
 /** How often a stream polls the event log: `min` while events flow, backing off to `max`. */
 export const DEFAULT_POLL_INTERVAL: PollIntervalProps = {
   min: Duration.millis(DEPLOYMENT_DEFAULTS.pollMinMs),
@@ -364,6 +371,26 @@ export interface SsePubSubProps {
    * @default - no email notifications
    */
   readonly alarmEmails?: string[];
+
+  /**
+   * The p99 delivery lag (append → write on a stream, over 5 minutes, from the
+   * subscribe routes' `DeliveryLag` metric) above which the `deliveryLag` alarm fires.
+   * At least 1 ms, whole milliseconds.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly deliveryLagAlarmThreshold?: Duration;
+
+  /**
+   * Channel prefixes whose channels the subscribe routes also count one by one (their
+   * stream metrics get a `Channel` dimension). Each channel is then a metric of its own
+   * in CloudWatch, so choose prefixes with few channels; one server reports at most 50
+   * distinct channels and counts the rest as `<prefix>*`. At most 10 prefixes, none
+   * empty or with a comma.
+   *
+   * @default - no per-channel metrics
+   */
+  readonly metricsChannelPrefixes?: string[];
 
   /**
    * Lowest level of the functions' application log lines that reaches CloudWatch (Lambda

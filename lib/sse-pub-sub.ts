@@ -46,6 +46,7 @@ import {
 import {
   alarmEmailsSetting,
   concurrencySettings,
+  deliveryLagThresholdMs,
   fifoSetting,
   loggingSettings,
   retentionSetting,
@@ -89,8 +90,13 @@ function subscribeEnvironmentVariables(settings: {
     [ENV.paddingBytes]: String(stream.paddingBytes),
     // Unset means no cross-origin access (an empty list).
     ...(stream.corsOrigins === undefined ? {} : { [ENV.corsOrigins]: stream.corsOrigins }),
+    ...(stream.metricsChannelPrefixes === undefined
+      ? {}
+      : { [ENV.metricsChannelPrefixes]: stream.metricsChannelPrefixes }),
     ...settings.authEnvironment,
     [ENV.powertoolsServiceName]: STREAM_SERVICE_NAME,
+    // The routes' own embedded metrics (streams, delivery lag, resets, refusals).
+    [ENV.powertoolsMetricsNamespace]: METRICS_NAMESPACE,
     [ENV.nodeOptions]: '--enable-source-maps',
   };
 }
@@ -472,6 +478,7 @@ export class SsePubSub extends Construct {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       writer: this.writer,
+      deliveryLagThresholdMs: deliveryLagThresholdMs(props),
       ...(this.streamFunction !== undefined && {
         streamFunction: this.streamFunction,
         maxStreams: concurrency.maxStreams,

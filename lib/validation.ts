@@ -7,9 +7,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DEPLOYMENT_DEFAULTS } from '../functions/config/environment.js';
+import { MAX_METRICS_CHANNEL_PREFIXES } from '../functions/config/stream-metrics-config.js';
 import { SsePubSubConfigError } from './errors.js';
 import {
   DEADLINE_MARGIN,
+  DEFAULT_DELIVERY_LAG_ALARM_THRESHOLD,
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_MAX_STREAMS,
   DEFAULT_POLL_INTERVAL,
@@ -159,6 +161,7 @@ export interface StreamSettings {
   readonly pollMaxMs: number;
   readonly paddingBytes: number;
   readonly corsOrigins: string | undefined;
+  readonly metricsChannelPrefixes: string | undefined;
 }
 
 /** The stream function's settings from the props, validated; errors name the prop. */
@@ -225,7 +228,44 @@ export function streamSettings(props: SsePubSubProps): StreamSettings {
     pollMaxMs,
     paddingBytes,
     corsOrigins: corsOriginsVariable(props.corsOrigins),
+    metricsChannelPrefixes: metricsChannelPrefixesVariable(props.metricsChannelPrefixes),
   };
+}
+
+/** METRICS_CHANNEL_PREFIXES is comma-separated; the reader allows 10. */
+function metricsChannelPrefixesVariable(
+  prefixes: readonly string[] | undefined,
+): string | undefined {
+  if (prefixes === undefined || prefixes.length === 0) return undefined;
+  if (prefixes.length > MAX_METRICS_CHANNEL_PREFIXES) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: metricsChannelPrefixes may name at most ${MAX_METRICS_CHANNEL_PREFIXES} prefixes, got ${prefixes.length}`,
+    );
+  }
+  for (const prefix of prefixes) {
+    if (prefix.trim() === '' || prefix.includes(',')) {
+      throw new SsePubSubConfigError(
+        `SsePubSub: metricsChannelPrefixes entries must be non-empty and without a comma, got ${JSON.stringify(prefix)}`,
+      );
+    }
+  }
+  return prefixes.join(',');
+}
+
+/** The `deliveryLag` alarm's threshold in milliseconds, validated. */
+export function deliveryLagThresholdMs(props: SsePubSubProps): number {
+  const threshold = props.deliveryLagAlarmThreshold ?? DEFAULT_DELIVERY_LAG_ALARM_THRESHOLD;
+  const ms = wholeUnits(
+    threshold.toMilliseconds({ integral: false }),
+    'deliveryLagAlarmThreshold',
+    'milliseconds',
+  );
+  if (ms < 1) {
+    throw new SsePubSubConfigError(
+      `SsePubSub: deliveryLagAlarmThreshold must be at least 1 millisecond, got ${threshold.toHumanString()}`,
+    );
+  }
+  return ms;
 }
 
 function wholeUnits(value: number, prop: string, unit: string): number {

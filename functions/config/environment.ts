@@ -37,6 +37,8 @@ export const ENV = {
   maxChannels: 'MAX_CHANNELS',
   maxQueryBytes: 'MAX_QUERY_BYTES',
   corsOrigins: 'CORS_ORIGINS',
+  /** Channel prefixes whose channels get their own `Channel` metrics dimension. */
+  metricsChannelPrefixes: 'METRICS_CHANNEL_PREFIXES',
 
   // Access control of the subscribe routes.
   authPrivatePrefixes: 'AUTH_PRIVATE_PREFIXES',

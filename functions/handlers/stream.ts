@@ -11,16 +11,23 @@
  * `Authorization` header or cookies.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { DynamoDBEventLog } from '../adapters/dynamodb/event-log.js';
+import { flushPerInvocation } from '../adapters/lambda/flush-per-invocation.js';
 import { createStreamingHandler, streamify } from '../adapters/lambda/http-adapter.js';
+import {
+  EmbeddedStreamMetrics,
+  STREAM_METRICS_FLUSH_MS,
+} from '../adapters/powertools/stream-metrics.js';
 import { fetchSigningSecret } from '../adapters/secrets-manager/signing-secret.js';
 import { authorizerFromConfig, readAuthConfig } from '../auth/auth-config.js';
 import { readAwsCallLimits } from '../config/aws-call-limits.js';
 import { requiredString } from '../config/env.js';
 import { ENV } from '../config/environment.js';
+import { readStreamMetricsConfig } from '../config/stream-metrics-config.js';
 import { PollingFeed } from '../core/polling-feed.js';
 import { createRouter } from '../http/router.js';
 import { readSubscribeConfig } from '../http/subscribe-config.js';
@@ -30,6 +37,10 @@ const tableName = requiredString(process.env, ENV.tableName);
 const auth = readAuthConfig(process.env);
 const logger = new Logger();
 const aws = awsClientConfig(readAwsCallLimits(process.env));
+const metrics = new EmbeddedStreamMetrics({
+  metrics: new Metrics(),
+  channelPrefixes: readStreamMetricsConfig(process.env).channelPrefixes,
+});
 
 const secret =
   auth.secretArn === undefined
@@ -50,6 +61,7 @@ const router = createRouter({
   clock: Date.now,
   random: Math.random,
   authorize,
+  metrics,
   onError: (error, request) =>
     logger.error('request failed', {
       error: error instanceof Error ? error : String(error),
@@ -58,10 +70,14 @@ const router = createRouter({
 });
 
 export const handler = streamify(
-  createStreamingHandler(router, {
-    log: {
-      info: (message, fields) => logger.info(message, fields),
-      error: (message, fields) => logger.error(message, fields),
-    },
-  }),
+  flushPerInvocation(
+    createStreamingHandler(router, {
+      log: {
+        info: (message, fields) => logger.info(message, fields),
+        error: (message, fields) => logger.error(message, fields),
+      },
+    }),
+    () => metrics.flush(),
+    STREAM_METRICS_FLUSH_MS,
+  ),
 );

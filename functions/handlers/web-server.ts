@@ -17,12 +17,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsClientConfig } from '../adapters/aws/client-config.js';
 import { DynamoDBEventLog } from '../adapters/dynamodb/event-log.js';
 import { startNewsFeed } from '../adapters/dynamodb/news-feed.js';
 import { startSubscribeServer } from '../adapters/node/http-adapter.js';
+import {
+  EmbeddedStreamMetrics,
+  STREAM_METRICS_FLUSH_MS,
+} from '../adapters/powertools/stream-metrics.js';
 import { fetchSigningSecret } from '../adapters/secrets-manager/signing-secret.js';
 import { authorizerFromConfig, readAuthConfig } from '../auth/auth-config.js';
 import { readAwsCallLimits } from '../config/aws-call-limits.js';
@@ -30,6 +35,7 @@ import { readChangeIndexConfig } from '../config/change-index-config.js';
 import { DEFAULT_FILE_DESCRIPTOR_LIMIT, parseOpenFilesLimit } from '../config/connection-limits.js';
 import { requiredString } from '../config/env.js';
 import { ENV } from '../config/environment.js';
+import { readStreamMetricsConfig } from '../config/stream-metrics-config.js';
 import { readWebServerConfig } from '../config/web-server-config.js';
 import type { Log } from '../core/log.js';
 import { createRouter } from '../http/router.js';
@@ -83,6 +89,13 @@ const { feed, close: closeFeed } = startNewsFeed({
   log,
 });
 const shutdown = new AbortController();
+const metrics = new EmbeddedStreamMetrics({
+  metrics: new Metrics(),
+  channelPrefixes: readStreamMetricsConfig(process.env).channelPrefixes,
+});
+// One environment holds streams for its whole life: what gathered goes out each minute.
+const flushTimer = setInterval(() => metrics.flush(), STREAM_METRICS_FLUSH_MS);
+flushTimer.unref();
 
 const router = createRouter({
   config,
@@ -91,6 +104,7 @@ const router = createRouter({
   random: Math.random,
   authorize,
   shutdown: shutdown.signal,
+  metrics,
   onError: (error, request) =>
     logger.error('request failed', {
       error: error instanceof Error ? error : String(error),
@@ -112,6 +126,7 @@ const server = await startSubscribeServer({
   onServerError: (error) => logger.error('server error', { error }),
   // A line when each stream starts and ends (request id, channels, reason, bytes, lag).
   log,
+  onRefused: (status, code) => metrics.refused(status, code),
 });
 logger.info('listening', {
   url: server.url,
@@ -128,6 +143,8 @@ process.once('SIGTERM', () => {
     .catch((error: unknown) => logger.error('shutdown failed', { error: String(error) }))
     .finally(() => {
       closeFeed();
+      clearInterval(flushTimer);
+      metrics.flush();
       logger.info('shut down', { connections: open });
       process.exit(0);
     });

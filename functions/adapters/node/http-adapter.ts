@@ -63,6 +63,12 @@ export interface RequestListenerOptions {
    * @default no stream lines
    */
   readonly log?: Log;
+  /**
+   * Told of each error answer the adapter gives itself, outside the routes: a URL no
+   * parser takes (400), a router that threw (500), and, on the server, 503 when full or
+   * shutting down. The routes report their own refusals (RouterDependencies.metrics).
+   */
+  readonly onRefused?: (status: number, code: string) => void;
 }
 
 /** A `node:http` request listener that also tells when every request it took is done. */
@@ -105,21 +111,24 @@ export function createRequestListener(
 ): SubscribeRequestListener {
   const onError = options.onError ?? reportError;
   const { requestTimeoutMs, log } = options;
+  const refused = options.onRefused ?? (() => {});
   const active = new Set<Promise<void>>();
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const deadline = requestTimeoutMs === undefined ? undefined : Date.now() + requestTimeoutMs;
-    const running = serve(router, req, res, onError, deadline, log).catch((error: unknown) => {
-      // Only a fault of the adapter itself (say, a header Node refuses) gets here.
-      // The path without the query string, which may carry a token.
-      onError(error, {
-        method: req.method ?? '',
-        path: (req.url ?? '').split('?', 1)[0] ?? '',
-        query: new URLSearchParams(),
-        headers: {},
-      });
-      res.destroy();
-    });
+    const running = serve(router, req, res, { onError, refused, log }, deadline).catch(
+      (error: unknown) => {
+        // Only a fault of the adapter itself (say, a header Node refuses) gets here.
+        // The path without the query string, which may carry a token.
+        onError(error, {
+          method: req.method ?? '',
+          path: (req.url ?? '').split('?', 1)[0] ?? '',
+          query: new URLSearchParams(),
+          headers: {},
+        });
+        res.destroy();
+      },
+    );
     active.add(running);
     void running.finally(() => active.delete(running));
   };
@@ -130,14 +139,20 @@ export function createRequestListener(
   });
 }
 
+interface ServeHooks {
+  readonly onError: (error: unknown, request: HttpRequest) => void;
+  readonly refused: (status: number, code: string) => void;
+  readonly log: Log | undefined;
+}
+
 async function serve(
   router: Router,
   req: IncomingMessage,
   res: ServerResponse,
-  onError: (error: unknown, request: HttpRequest) => void,
+  hooks: ServeHooks,
   deadline: number | undefined,
-  log: Log | undefined,
 ): Promise<void> {
+  const { onError, refused, log } = hooks;
   let request: HttpRequest;
   let response: HttpResponse;
   const signal = watchConnection(req, res);
@@ -145,6 +160,7 @@ async function serve(
     request = { ...toHttpRequest(req), signal, deadline };
   } catch {
     // A request line Node accepted but a URL parser does not.
+    refused(400, 'invalid_request');
     writeJson(res, 400, JSON_HEADERS, errorBody('invalid_request', 'malformed URL'));
     return;
   }
@@ -152,6 +168,7 @@ async function serve(
     response = await router(request);
   } catch (error) {
     onError(error, request);
+    refused(500, 'internal');
     writeJson(res, 500, JSON_HEADERS, errorBody('internal', 'internal error'));
     return;
   }
@@ -319,6 +336,8 @@ export interface SubscribeServerOptions {
   readonly onServerError?: (error: Error) => void;
   /** See {@link RequestListenerOptions.log}. */
   readonly log?: Log;
+  /** See {@link RequestListenerOptions.onRefused}; here also the 503 answers. */
+  readonly onRefused?: (status: number, code: string) => void;
 }
 
 /** Seconds a client turned away for capacity is asked to wait (`Retry-After`). */
@@ -352,17 +371,21 @@ export async function startSubscribeServer(
     ...(options.onError !== undefined && { onError: options.onError }),
     ...(options.requestTimeoutMs !== undefined && { requestTimeoutMs: options.requestTimeoutMs }),
     ...(options.log !== undefined && { log: options.log }),
+    ...(options.onRefused !== undefined && { onRefused: options.onRefused }),
   });
+  const refused = options.onRefused ?? (() => {});
   const handlers = options.handlers ?? {};
   const limits = options.connectionLimits;
   let open = 0;
   let draining = false;
   const server = createServer((req, res) => {
     if (draining) {
+      refused(503, 'shutting_down');
       refuse(res, 1, 'shutting_down', 'this server is shutting down; connect again');
       return;
     }
     if (limits !== undefined && open > limits.serve) {
+      refused(503, 'over_capacity');
       refuse(
         res,
         OVER_CAPACITY_RETRY_AFTER_SECONDS,
