@@ -140,7 +140,7 @@ describe('Construct: SsePubSub, reused in another app', () => {
 
     // Assess
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(9);
+    expect(alarms).toHaveLength(10);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([
         { 'Fn::ImportValue': expect.stringMatching(/^Messaging:/) },
@@ -169,7 +169,7 @@ describe('Construct: SsePubSub, reused in another app', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 2);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 18);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 20);
   });
 
   it('passes the AwsSolutions checks with nothing unacknowledged', () => {

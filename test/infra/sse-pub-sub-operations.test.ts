@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -15,6 +16,7 @@ const ALARM_IDS = {
   streamErrors: 'PubSubMonitoringStreamErrors',
   streamThrottles: 'PubSubMonitoringStreamThrottles',
   streamConcurrency: 'PubSubMonitoringStreamConcurrency',
+  deliveryLag: 'PubSubMonitoringDeliveryLag',
   tableThrottles: 'PubSubMonitoringTableThrottles',
 } as const;
 
@@ -33,9 +35,25 @@ const ON_FIRST_BREACH = {
   TreatMissingData: 'notBreaching',
 };
 
+interface DashboardWidget {
+  readonly properties: { readonly title?: string; readonly metrics?: unknown[][] };
+}
+
+/** The dashboard's widgets, with every token in its body read as the string "TOKEN". */
+function dashboardWidgets(template: Template): DashboardWidget[] {
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  const body: unknown = dashboards[0]?.Properties.DashboardBody;
+  const parts =
+    typeof body === 'object' && body !== null && 'Fn::Join' in body
+      ? ((body['Fn::Join'] as [string, unknown[]])[1] ?? [])
+      : [body];
+  const text = parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  return (JSON.parse(text) as { widgets: DashboardWidget[] }).widgets;
+}
+
 describe('Construct: SsePubSub', () => {
   describe('Alarms', () => {
-    it('makes exactly the nine documented alarms, each exposed on alarms', () => {
+    it('makes exactly the ten documented alarms, each exposed on alarms', () => {
       // Prepare
       const { stack, pubSub } = buildConstruct();
 
@@ -43,7 +61,7 @@ describe('Construct: SsePubSub', () => {
       const template = Template.fromStack(stack);
 
       // Assess
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
       expect(Object.keys(pubSub.alarms).sort()).toEqual(Object.keys(ALARM_IDS).sort());
       for (const [name, alarmId] of Object.entries(ALARM_IDS)) {
         const logicalId = stack.getLogicalId(
@@ -114,6 +132,45 @@ describe('Construct: SsePubSub', () => {
       expect(alarm(template, name).AlarmDescription).toMatch(/^SSE pub\/sub: /);
     });
 
+    it('alarms on the p99 delivery lag of the subscribe routes, 5 s unless the props say otherwise', () => {
+      const metricOf = (template: Template) => alarm(template, 'deliveryLag');
+      const expected = {
+        ...ON_FIRST_BREACH,
+        Metrics: [
+          {
+            Id: 'm1',
+            ReturnData: true,
+            MetricStat: {
+              Metric: {
+                Namespace: 'SsePubSub',
+                MetricName: 'DeliveryLag',
+                Dimensions: [{ Name: 'service', Value: 'sse-pubsub-stream' }],
+              },
+              Period: 300,
+              Stat: 'p99',
+            },
+          },
+        ],
+      };
+
+      expect(metricOf(synthConstruct())).toMatchObject({ ...expected, Threshold: 5_000 });
+      expect(
+        metricOf(synthConstruct({ deliveryLagAlarmThreshold: Duration.millis(750) })),
+      ).toMatchObject({ ...expected, Threshold: 750 });
+      // The same alarm on the Web Function host, whose streams report the same metric.
+      expect(metricOf(synthConstruct({ subscribeHost: 'webFunction' }))).toMatchObject(expected);
+    });
+
+    it.each([
+      [Duration.millis(0), /deliveryLagAlarmThreshold must be at least 1 millisecond/],
+      [Duration.millis(1.5), /deliveryLagAlarmThreshold must be whole milliseconds/],
+    ])('refuses a delivery-lag threshold of %s', (threshold, message) => {
+      expect(() => buildConstruct({ deliveryLagAlarmThreshold: threshold })).toThrow(
+        SsePubSubConfigError,
+      );
+      expect(() => buildConstruct({ deliveryLagAlarmThreshold: threshold })).toThrow(message);
+    });
+
     it('alarms on DynamoDB read and write throttle events of the event log, summed', () => {
       // Act
       const template = synthConstruct();
@@ -162,7 +219,7 @@ describe('Construct: SsePubSub', () => {
       const alarms = template.findResources('AWS::CloudWatch::Alarm', {
         Properties: { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }] },
       });
-      expect(Object.keys(alarms)).toHaveLength(9);
+      expect(Object.keys(alarms)).toHaveLength(10);
       for (const properties of Object.values(alarms).map((a) => a.Properties)) {
         expect(properties.OKActions).toEqual(properties.AlarmActions);
       }
@@ -194,6 +251,60 @@ describe('Construct: SsePubSub', () => {
       ]) {
         expect(body).toContain(text);
       }
+    });
+
+    it.each(['functionUrl', 'webFunction'] as const)(
+      'shows the subscribe routes’ own metrics on the %s host',
+      (subscribeHost) => {
+        // Act
+        const template = synthConstruct({ subscribeHost });
+
+        // Assess
+        const widgets = dashboardWidgets(template);
+        const graphed = widgets.flatMap((w) => w.properties.metrics ?? []);
+        const named = (metric: string) =>
+          graphed.filter((line) => line.includes('SsePubSub') && line.includes(metric));
+        for (const metric of ['OpenStreams', 'StreamsOpened', 'EventsDelivered', 'DeliveryLag']) {
+          expect(named(metric).length).toBeGreaterThan(0);
+        }
+        expect(named('DeliveryLag').map((line) => JSON.stringify(line.at(-1)))).toEqual(
+          expect.arrayContaining([expect.stringContaining('"stat":"p99"')]),
+        );
+        const searches = graphed.flatMap((line) => {
+          const options = line.at(-1);
+          return typeof options === 'object' && options !== null && 'expression' in options
+            ? [String(options.expression)]
+            : [];
+        });
+        for (const [metric, dimensions] of [
+          ['StreamsEnded', 'Reason'],
+          ['Resets', 'Reason'],
+          ['RequestsRefused', 'Status,Code'],
+        ]) {
+          expect(searches).toContain(
+            `SEARCH('{SsePubSub,service,${dimensions}} MetricName="${metric}" service="sse-pubsub-stream"', 'Sum', 300)`,
+          );
+        }
+      },
+    );
+  });
+
+  describe('Stream metrics', () => {
+    it.each([
+      [
+        ['a/', 'b,c/'],
+        /metricsChannelPrefixes entries must be non-empty and without a comma, got "b,c\/"/,
+      ],
+      [[' '], /metricsChannelPrefixes entries must be non-empty and without a comma, got " "/],
+      [
+        Array.from({ length: 11 }, (_, i) => `p${i}/`),
+        /metricsChannelPrefixes may name at most 10 prefixes, got 11/,
+      ],
+    ])('refuses metricsChannelPrefixes %j', (prefixes, message) => {
+      expect(() => buildConstruct({ metricsChannelPrefixes: prefixes })).toThrow(
+        SsePubSubConfigError,
+      );
+      expect(() => buildConstruct({ metricsChannelPrefixes: prefixes })).toThrow(message);
     });
   });
 

@@ -65,6 +65,7 @@ describe('Construct: SsePubSub', () => {
         POLL_MAX_MS: '1000',
         PADDING_BYTES: '0',
         POWERTOOLS_SERVICE_NAME: 'sse-pubsub-stream',
+        POWERTOOLS_METRICS_NAMESPACE: 'SsePubSub',
         NODE_OPTIONS: '--enable-source-maps',
       });
     });

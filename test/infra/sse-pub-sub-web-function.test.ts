@@ -95,6 +95,7 @@ describe('Construct: SsePubSub with the Web Function host', () => {
         auth: { privateChannelPrefixes: ['private/'] },
         streamLifetime: Duration.minutes(2),
         paddingBytes: 2048,
+        metricsChannelPrefixes: ['ops/', 'vip/'],
       };
 
       // Act
@@ -119,6 +120,8 @@ describe('Construct: SsePubSub with the Web Function host', () => {
         TABLE_NAME: { Ref: expect.stringMatching(/^PubSubEventLog/) },
         STREAM_LIFETIME_SECONDS: '120',
         CORS_ORIGINS: 'https://app.example.com',
+        METRICS_CHANNEL_PREFIXES: 'ops/,vip/',
+        POWERTOOLS_METRICS_NAMESPACE: 'SsePubSub',
         AUTH_SECRET_ARN: { Ref: expect.stringMatching(/^PubSubTokenSecret/) },
       });
       expect(REQUEST_TIMEOUT_SECONDS).toBe('180');
@@ -385,7 +388,7 @@ describe('Construct: SsePubSub with the Web Function host', () => {
       });
     });
 
-    it('drops the stream-function alarms and dashboard widgets, keeps the rest', () => {
+    it('drops the stream-function alarms and dashboard widgets, keeps the rest and the routes’ own', () => {
       // Prepare
       const { stack, pubSub } = buildConstruct(WEB);
 
@@ -393,9 +396,10 @@ describe('Construct: SsePubSub with the Web Function host', () => {
       const template = Template.fromStack(stack);
 
       // Assess
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
       expect(Object.keys(pubSub.alarms).sort()).toEqual([
         'deadLetterQueueDepth',
+        'deliveryLag',
         'messagesRejected',
         'queueAge',
         'tableThrottles',
@@ -408,7 +412,10 @@ describe('Construct: SsePubSub with the Web Function host', () => {
             .DashboardBody,
         ),
       );
-      expect(body).not.toContain('Streams:');
+      // The function's invocation and duration widgets are gone; the routes' metrics stay.
+      expect(body).not.toContain('Streams: invocations and concurrency');
+      expect(body).not.toContain('Streams: duration (ms)');
+      expect(body).toContain('Streams: delivery lag (ms)');
       expect(body).toContain('DynamoDB: consumed capacity and throttles');
     });
   });

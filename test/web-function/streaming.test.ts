@@ -17,6 +17,7 @@ import { DynamoDBEventLog } from '../../functions/adapters/dynamodb/event-log.js
 import { signSubscriberToken } from '../../publisher/index.js';
 import { startCuttingProxy } from '../support/cutting-proxy.js';
 import { createEventLogTable, localDynamoClient } from '../support/dynamodb.js';
+import { metricTotal, metricValues, parseEmf } from '../support/emf.js';
 import { startEndpointProxy } from './harness/endpoint-proxy.js';
 import type { WebServerProcess } from './harness/web-server-process.js';
 import { harnessContext, revisionEnvironment, startBundle } from './support.js';
@@ -386,6 +387,13 @@ describe('Feature: the Web Function bundle under Node 24, with the writer in ano
     // Assess
     expect(code).toBe(0);
     expect(retired.lines().some((l) => l.includes('"message":"shut down"'))).toBe(true);
+    // Its embedded metrics, written on the way out: four streams, all ended by the shutdown.
+    const metrics = parseEmf(retired.lines().join('\n'));
+    expect(metricTotal(metrics, 'StreamsOpened')).toBe(4);
+    expect(metricTotal(metrics, 'StreamsEnded', { Reason: 'shutdown' })).toBe(4);
+    expect(metricTotal(metrics, 'EventsDelivered')).toBeGreaterThanOrEqual(4 * 8);
+    expect(metricValues(metrics, 'DeliveryLag').length).toBeGreaterThanOrEqual(4 * 8);
+    expect(metrics.every((r) => r.namespace === 'SsePubSub')).toBe(true);
     await direct.closed;
     // A clean end: the chunked terminator right after a complete event
     expect(direct.text()).toMatch(/\n\n\r\n0\r\n\r\n$/);

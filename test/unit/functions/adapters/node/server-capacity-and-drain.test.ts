@@ -118,7 +118,13 @@ describe('Function: startSubscribeServer as a Web Function host', () => {
 
   it('answers 503 with Retry-After beyond the connections it serves, and serves again once one closes', async () => {
     // Prepare: room for two connections
-    const { server } = await start({ server: { connectionLimits: { serve: 2, refuse: 8 } } });
+    const refusals: string[] = [];
+    const { server } = await start({
+      server: {
+        connectionLimits: { serve: 2, refuse: 8 },
+        onRefused: (status, code) => refusals.push(`${status} ${code}`),
+      },
+    });
     const first = await open(server, streamRequest('a'));
     const second = await open(server, streamRequest('b'));
     await waitFor(
@@ -140,6 +146,8 @@ describe('Function: startSubscribeServer as a Web Function host', () => {
       error: { code: string; message: string };
     };
     expect(body.error.code).toBe('over_capacity');
+    // Told to the metrics, which the routes never see.
+    expect(refusals).toEqual(['503 over_capacity']);
     expect(body.error.message).toContain('(2)');
 
     first.socket.destroy();

@@ -45,8 +45,12 @@ describe('Class: EmbeddedStreamMetrics', () => {
     expect(lagRecord?.metrics.DeliveryLag).toEqual({ unit: 'Milliseconds', resolution: 1 });
     expect(metricTotal(records, 'Resets', { Reason: 'ahead' })).toBe(1);
     expect(metricTotal(records, 'Resets', { Reason: 'expired' })).toBe(2);
-    expect(metricTotal(records, 'RequestsRefused', { Status: '400', Code: 'invalid_parameter' })).toBe(2);
-    expect(metricTotal(records, 'RequestsRefused', { Status: '401', Code: 'unauthorized' })).toBe(1);
+    expect(
+      metricTotal(records, 'RequestsRefused', { Status: '400', Code: 'invalid_parameter' }),
+    ).toBe(2);
+    expect(metricTotal(records, 'RequestsRefused', { Status: '401', Code: 'unauthorized' })).toBe(
+      1,
+    );
     expect(metricTotal(records, 'StreamsEnded', { Reason: 'token' })).toBe(1);
     // No channel dimension unless asked for.
     expect(records.some((r) => 'Channel' in r.dimensions)).toBe(false);
@@ -130,6 +134,8 @@ describe('Class: EmbeddedStreamMetrics', () => {
   });
 
   it('refuses a lagSamples that is not a positive integer', () => {
-    expect(() => recorder({ lagSamples: 0 })).toThrow(/lagSamples must be a positive integer, got 0/);
+    expect(() => recorder({ lagSamples: 0 })).toThrow(
+      /lagSamples must be a positive integer, got 0/,
+    );
   });
 });
