@@ -152,6 +152,8 @@ export interface CliEnv {
   readonly TOPIC_ARN?: string | undefined;
   readonly STREAM_URL?: string | undefined;
   readonly STREAM_TOKEN?: string | undefined;
+  /** The HS256 token secret, as the local stack reads it (`verify`'s auth checks). */
+  readonly AUTH_SECRET?: string | undefined;
   /** The local stack's port, as `npm start` reads it. */
   readonly PORT?: string | undefined;
 }
@@ -293,6 +295,11 @@ options:
   --prefix P           channel prefix of the run (default: verify); each run adds its own id
   --heartbeat-seconds S  the stack's HEARTBEAT_SECONDS (default 15)
   --wait-seconds S     how long a check waits for an event (default 20)
+  --private-prefix P   one of the stack's private channel prefixes (AUTH_PRIVATE_PREFIXES,
+                       e.g. private/): with --token-secret, also checks 401/403 and that a
+                       stream ends when its token expires
+  --token-secret S     the HS256 secret tokens are signed with (env AUTH_SECRET; on AWS the
+                       TokenSecretArn secret's value)
   --json FILE          also write the results as JSON
   -h, --help           show this text
 
@@ -308,6 +315,8 @@ export interface VerifyArgs {
   readonly heartbeatSeconds: number;
   readonly waitSeconds: number;
   readonly json: string | undefined;
+  /** Both or neither: the auth checks run with them. */
+  readonly auth: { readonly privatePrefix: string; readonly tokenSecret: string } | undefined;
 }
 
 const VERIFY_OPTIONS = {
@@ -319,9 +328,35 @@ const VERIFY_OPTIONS = {
   prefix: { type: 'string' },
   'heartbeat-seconds': { type: 'string' },
   'wait-seconds': { type: 'string' },
+  'private-prefix': { type: 'string' },
+  'token-secret': { type: 'string' },
   json: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+function verifyAuth(
+  values: { readonly 'private-prefix'?: string; readonly 'token-secret'?: string },
+  env: CliEnv,
+): VerifyArgs['auth'] {
+  const privatePrefix = nonEmpty(values['private-prefix'], '--private-prefix', VERIFY_USAGE);
+  const tokenSecret =
+    nonEmpty(values['token-secret'], '--token-secret', VERIFY_USAGE) ??
+    orUndefined(env.AUTH_SECRET);
+  if (privatePrefix === undefined && values['token-secret'] === undefined) return undefined;
+  if (privatePrefix === undefined) {
+    throw new UsageError(
+      '--token-secret needs --private-prefix: which channels it is for',
+      VERIFY_USAGE,
+    );
+  }
+  if (tokenSecret === undefined) {
+    throw new UsageError(
+      '--private-prefix needs --token-secret (or AUTH_SECRET) to mint tokens for it',
+      VERIFY_USAGE,
+    );
+  }
+  return { privatePrefix, tokenSecret };
+}
 
 function seconds(value: string | undefined, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -369,6 +404,7 @@ function parseVerify(argv: readonly string[], env: CliEnv): Command {
       heartbeatSeconds: seconds(values['heartbeat-seconds'], '--heartbeat-seconds', 15, 300),
       waitSeconds: seconds(values['wait-seconds'], '--wait-seconds', 20, 300),
       json: nonEmpty(values.json, '--json', VERIFY_USAGE),
+      auth: verifyAuth(values, env),
     },
   };
 }

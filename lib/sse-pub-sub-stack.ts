@@ -121,6 +121,11 @@ export class SsePubSubStack extends Stack {
         value: this.pubSub.alarmTopic.topicArn,
       });
     }
+    new CfnOutput(this, 'DeadLetterQueueArn', {
+      description:
+        'Dead-letter queue of the writer; redrive transient failures with aws sqs start-message-move-task --source-arn <this>',
+      value: this.pubSub.deadLetterQueue.queueArn,
+    });
     new CfnOutput(this, 'DashboardName', {
       description: 'CloudWatch dashboard of the pub/sub system',
       value: this.pubSub.dashboard.dashboardName,

@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
-import { createPublisher } from '../../publisher/index.js';
+import { createPublisher, signSubscriberToken } from '../../publisher/index.js';
 import type { VerifyArgs } from '../args.js';
 import { snsClientConfig } from '../publish.js';
+import { authChecks, type VerifyAuth } from './auth-checks.js';
 import {
   CHECKS,
   type Check,
@@ -64,6 +65,16 @@ function boundedFetch(fetchImpl: typeof fetch, ms: number): typeof fetch {
     fetchImpl(input, init?.signal == null ? { ...init, signal: AbortSignal.timeout(ms) } : init);
 }
 
+function verifyAuth(given: VerifyArgs['auth']): VerifyAuth | undefined {
+  if (given === undefined) return undefined;
+  const { privatePrefix, tokenSecret } = given;
+  return {
+    privatePrefix,
+    mint: (channels, ttlSeconds) =>
+      signSubscriberToken({ channels: [...channels], ttl: ttlSeconds, secret: tokenSecret }),
+  };
+}
+
 export function formatResult(r: CheckResult): string {
   return `${TAG[r.status]}  ${r.name.padEnd(24)} ${r.detail}`;
 }
@@ -83,11 +94,12 @@ export async function runVerify(args: VerifyArgs, io: VerifyIo): Promise<number>
     waitMs: args.waitSeconds * 1000,
     fetch: boundedFetch(io.fetch ?? fetch, args.waitSeconds * 1000 + LONG_POLL_MS),
   };
+  const auth = verifyAuth(args.auth);
   io.out(`verify ${args.url} (channels under ${prefix}/, publishing to ${args.topicArn})`);
   const results: CheckResult[] = [];
   try {
     const heartbeat = await startHeartbeatCheck(ctx);
-    for (const check of [...CHECKS, heartbeat]) {
+    for (const check of [...CHECKS, ...authChecks(auth), heartbeat]) {
       const result = await runOne(check, ctx);
       results.push(result);
       io.out(formatResult(result));

@@ -87,7 +87,12 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
     const saved = JSON.parse(readFileSync(json, 'utf8')) as {
       results: { name: string; status: string; figures?: Record<string, number> }[];
     };
-    expect(saved.results).toHaveLength(11);
+    expect(saved.results).toHaveLength(13);
+    // No private prefix on this stack, so no token checks.
+    expect(saved.results.filter((r) => r.name.startsWith('auth.')).map((r) => r.status)).toEqual([
+      'skip',
+      'skip',
+    ]);
     expect(saved.results.find((r) => r.name === 'sse.delivery')?.figures?.p99Ms).toBeGreaterThan(0);
   }, 60_000);
 
@@ -108,8 +113,79 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
 
     // Assess: the command exited 0 (execFile rejects otherwise) and ran every check
     expect(stdout).toContain(`verify http://127.0.0.1:${port} `);
-    expect(stdout).toMatch(/\n10 passed, 0 failed, 1 skipped\n/);
+    expect(stdout).toMatch(/\n10 passed, 0 failed, 3 skipped\n/);
   }, 90_000);
+
+  it('checks 401/403 and the end at exp against a stack with private channels, minting its own tokens', async () => {
+    // Prepare: a second stack whose private/ channels need an HS256 token
+    const secret = 'verify-test-secret-0123456789abcdef';
+    const privateStack = await startLocalStack({
+      port: 0,
+      inMemory: true,
+      env: { AUTH_PRIVATE_PREFIXES: 'private/', AUTH_SECRET: secret },
+      log: { info: () => {}, error: () => {} },
+    });
+    const lines: string[] = [];
+    try {
+      // Act
+      const code = await main(
+        [
+          'verify',
+          '--url',
+          privateStack.url,
+          '--endpoint',
+          `${privateStack.url}/sns`,
+          '--private-prefix',
+          'private/',
+          '--token-secret',
+          secret,
+        ],
+        io(lines),
+      );
+
+      // Assess
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+      expect(code).toBe(0);
+      expect(statusOf(lines, 'auth.refusals')).toBe('PASS');
+      expect(statusOf(lines, 'auth.expiry')).toBe('PASS');
+      expect(lines.find((l) => l.includes('auth.expiry'))).toMatch(
+        /ended -?\d+ ms from the token's exp/,
+      );
+    } finally {
+      await privateStack.stop();
+    }
+  }, 90_000);
+
+  it('fails auth.refusals against a server that lets private channels through without a token', async () => {
+    // Prepare: the default stack has no private prefix, so nothing is refused
+    const lines: string[] = [];
+
+    // Act
+    const code = await main(
+      [
+        'verify',
+        '--url',
+        stack.url,
+        '--endpoint',
+        `${stack.url}/sns`,
+        '--private-prefix',
+        'private/',
+        '--token-secret',
+        'verify-test-secret-0123456789abcdef',
+        '--wait-seconds',
+        '3',
+      ],
+      io(lines),
+    );
+
+    // Assess
+    expect(code).toBe(1);
+    expect(lines.find((l) => l.includes('auth.refusals'))).toMatch(
+      /^FAIL\s+auth\.refusals\s+no token: answered 200/,
+    );
+    // Its stream outlives the token: the lifetime, not exp, ends it.
+    expect(statusOf(lines, 'auth.expiry')).toBe('FAIL');
+  }, 120_000);
 
   it.each<[Breakage, string, string]>([
     ['ignore-last-event-id', 'sse.resume', 'framing'],

@@ -37,7 +37,7 @@ describe('Stack: SsePubSubStack', () => {
     template.hasOutput('TopicArn', { Value: { Ref: Match.stringLikeRegexp('^PubSubTopic') } });
   });
 
-  it('outputs the token secret ARN with auth and the dashboard name always', () => {
+  it('outputs the token secret ARN with auth, and the dashboard name and dead-letter queue ARN always', () => {
     // Act
     const template = Template.fromStack(
       new SsePubSubStack(newApp(), 'SsePubSub', {
@@ -51,6 +51,10 @@ describe('Stack: SsePubSubStack', () => {
     });
     template.hasOutput('DashboardName', {
       Value: { Ref: Match.stringLikeRegexp('^PubSubMonitoringDashboard') },
+    });
+    // What the redrive command in docs/deploy.md takes as --source-arn.
+    template.hasOutput('DeadLetterQueueArn', {
+      Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PubSubDeadLetterQueue'), 'Arn'] },
     });
     expect(template.findOutputs('FunctionUrl')).toEqual({});
   });

@@ -38,7 +38,25 @@ describe('Command: verify', () => {
       heartbeatSeconds: 15,
       waitSeconds: 20,
       json: undefined,
+      auth: undefined,
     });
+  });
+
+  it('takes a private prefix with a token secret, from --token-secret or AUTH_SECRET', () => {
+    expect(verify(['--private-prefix', 'private/', '--token-secret', 's3cr3t']).auth).toEqual({
+      privatePrefix: 'private/',
+      tokenSecret: 's3cr3t',
+    });
+    expect(verify(['--private-prefix', 'user/'], { AUTH_SECRET: 'from-env' }).auth).toEqual({
+      privatePrefix: 'user/',
+      tokenSecret: 'from-env',
+    });
+    // AUTH_SECRET alone (the local stack's variable) does not turn the checks on.
+    expect(verify([], { AUTH_SECRET: 'from-env' }).auth).toBeUndefined();
+    expect(refusal(['--private-prefix', 'private/'])).toMatch(
+      /--private-prefix needs --token-secret \(or AUTH_SECRET\)/,
+    );
+    expect(refusal(['--token-secret', 's3cr3t'])).toMatch(/--token-secret needs --private-prefix/);
   });
 
   it('publishes to a real topic in its region when given one, and reads STREAM_URL and TOPIC_ARN', () => {
