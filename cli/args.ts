@@ -300,6 +300,9 @@ options:
                        stream ends when its token expires
   --token-secret S     the HS256 secret tokens are signed with (env AUTH_SECRET; on AWS the
                        TokenSecretArn secret's value)
+  --only NAMES         run only these checks (comma-separated names, as printed)
+  --long               also wait out a stream's lifetime and resume across its end
+  --lifetime-seconds S  the stack's STREAM_LIFETIME_SECONDS (default 300), for --long
   --json FILE          also write the results as JSON
   -h, --help           show this text
 
@@ -315,6 +318,10 @@ export interface VerifyArgs {
   readonly heartbeatSeconds: number;
   readonly waitSeconds: number;
   readonly json: string | undefined;
+  /** `--only`: the names of the checks to run; undefined for all. */
+  readonly only: readonly string[] | undefined;
+  /** With `--long`: the stack's stream lifetime, which the rotation check waits out. */
+  readonly lifetimeSeconds: number | undefined;
   /** Both or neither: the auth checks run with them. */
   readonly auth: { readonly privatePrefix: string; readonly tokenSecret: string } | undefined;
 }
@@ -330,6 +337,9 @@ const VERIFY_OPTIONS = {
   'wait-seconds': { type: 'string' },
   'private-prefix': { type: 'string' },
   'token-secret': { type: 'string' },
+  only: { type: 'string' },
+  long: { type: 'boolean' },
+  'lifetime-seconds': { type: 'string' },
   json: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -356,6 +366,29 @@ function verifyAuth(
     );
   }
   return { privatePrefix, tokenSecret };
+}
+
+function onlyChecks(value: string | undefined): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0)
+    throw new UsageError('--only needs at least one check name', VERIFY_USAGE);
+  return names;
+}
+
+function lifetime(values: {
+  readonly long?: boolean;
+  readonly 'lifetime-seconds'?: string;
+}): number | undefined {
+  const given = seconds(values['lifetime-seconds'], '--lifetime-seconds', 300, 900);
+  if (values.long === true) return given;
+  if (values['lifetime-seconds'] !== undefined) {
+    throw new UsageError('--lifetime-seconds is for --long', VERIFY_USAGE);
+  }
+  return undefined;
 }
 
 function seconds(value: string | undefined, name: string, fallback: number, max: number): number {
@@ -404,6 +437,8 @@ function parseVerify(argv: readonly string[], env: CliEnv): Command {
       heartbeatSeconds: seconds(values['heartbeat-seconds'], '--heartbeat-seconds', 15, 300),
       waitSeconds: seconds(values['wait-seconds'], '--wait-seconds', 20, 300),
       json: nonEmpty(values.json, '--json', VERIFY_USAGE),
+      only: onlyChecks(values.only),
+      lifetimeSeconds: lifetime(values),
       auth: verifyAuth(values, env),
     },
   };

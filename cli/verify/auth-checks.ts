@@ -5,7 +5,7 @@
  * token expires. Tokens travel as `?token=`, the one way that reaches both hosts through
  * CloudFront (docs/deploy.md).
  */
-import { type Check, CheckFailed, type CheckOutcome, type VerifyContext } from './checks.js';
+import { type Check, type CheckOutcome, expect, type VerifyContext } from './checks.js';
 import { openSse, until } from './sse-reader.js';
 
 /** What the auth checks need beyond the context: where private channels live, and tokens. */
@@ -20,10 +20,6 @@ export interface VerifyAuth {
 const EXPIRY_TTL_SECONDS = 8;
 /** How late after `exp` the stream may end: the server's timer, the network. */
 const EXPIRY_SLACK_MS = 3_000;
-
-function expect(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new CheckFailed(message);
-}
 
 const skipped = (): CheckOutcome => ({
   status: 'skip',

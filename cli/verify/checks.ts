@@ -43,11 +43,11 @@ export class CheckFailed extends Error {
   override readonly name = 'CheckFailed';
 }
 
-function expect(condition: boolean, message: string): asserts condition {
+export function expect(condition: boolean, message: string): asserts condition {
   if (!condition) throw new CheckFailed(message);
 }
 
-const pass = (detail: string, figures?: Record<string, number>): CheckOutcome => ({
+export const pass = (detail: string, figures?: Record<string, number>): CheckOutcome => ({
   status: 'pass',
   detail,
   ...(figures !== undefined && { figures }),
@@ -66,13 +66,17 @@ function latencyFigures(samples: readonly number[]): Record<string, number> {
   };
 }
 
-const eventsUrl = (ctx: VerifyContext, channels: readonly string[], extra = ''): string =>
+export const eventsUrl = (ctx: VerifyContext, channels: readonly string[], extra = ''): string =>
   `${ctx.url}/events?${channels.map((c) => `channel=${encodeURIComponent(c)}`).join('&')}${extra}`;
 
-const messages = (c: SseConnection): ReceivedEvent[] =>
+export const messages = (c: SseConnection): ReceivedEvent[] =>
   c.events.filter((e) => !(e.event ?? '').startsWith('stream.'));
 
-async function openLive(ctx: VerifyContext, url: string, headers = {}): Promise<SseConnection> {
+export async function openLive(
+  ctx: VerifyContext,
+  url: string,
+  headers = {},
+): Promise<SseConnection> {
   const c = await openSse(url, headers, ctx.fetch);
   expect(c.status === 200, `GET ${new URL(url).pathname} answered ${c.status}, not 200`);
   await until(() => c.events.some((e) => e.event === 'stream.open'), ctx.waitMs, 'stream.open');
@@ -107,7 +111,7 @@ function seqOf(data: string, tag: string): number | undefined {
 }
 
 /** The channel's events in the log's order, from `earliest`, paging through `/poll`. */
-async function logOrder(ctx: VerifyContext, channel: string): Promise<string[]> {
+export async function logOrder(ctx: VerifyContext, channel: string): Promise<string[]> {
   const datas: string[] = [];
   let cursor = 'earliest';
   for (let page = 0; page < 100; page++) {
@@ -123,7 +127,7 @@ async function logOrder(ctx: VerifyContext, channel: string): Promise<string[]> 
   return datas;
 }
 
-function sameOrder(received: readonly string[], log: readonly string[]): string | undefined {
+export function sameOrder(received: readonly string[], log: readonly string[]): string | undefined {
   const seen = new Set<string>();
   for (const data of received) {
     if (seen.has(data)) return `received ${data} twice`;
@@ -515,6 +519,8 @@ export const CHECKS: readonly Check[] = [
  * The heartbeat check holds an idle stream from the start of the run and is judged at
  * its end, so it costs no extra wait when the other checks take longer than an interval.
  */
+export const HEARTBEAT_CHECK = 'sse.heartbeat';
+
 export async function startHeartbeatCheck(ctx: VerifyContext): Promise<Check> {
   const channel = `${ctx.prefix}/heartbeat`;
   const opened = performance.now();
@@ -526,7 +532,7 @@ export async function startHeartbeatCheck(ctx: VerifyContext): Promise<Check> {
     failure = error instanceof Error ? error.message : String(error);
   }
   return {
-    name: 'sse.heartbeat',
+    name: HEARTBEAT_CHECK,
     promise: 'an idle stream carries a comment line within the heartbeat interval',
     async run() {
       if (c === undefined) throw new CheckFailed(failure ?? 'no stream');

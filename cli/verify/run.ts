@@ -14,9 +14,11 @@ import {
   type Check,
   CheckFailed,
   type CheckOutcome,
+  HEARTBEAT_CHECK,
   startHeartbeatCheck,
   type VerifyContext,
 } from './checks.js';
+import { rotationCheck } from './rotation-check.js';
 
 export interface VerifyIo {
   readonly out: (line: string) => void;
@@ -97,9 +99,19 @@ export async function runVerify(args: VerifyArgs, io: VerifyIo): Promise<number>
   const auth = verifyAuth(args.auth);
   io.out(`verify ${args.url} (channels under ${prefix}/, publishing to ${args.topicArn})`);
   const results: CheckResult[] = [];
+  const planned: Check[] = [...CHECKS, ...authChecks(auth), rotationCheck(args.lifetimeSeconds)];
+  const wanted = (name: string) => args.only === undefined || args.only.includes(name);
+  const known = new Set([...planned.map((c) => c.name), HEARTBEAT_CHECK]);
+  const unknown = (args.only ?? []).filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    io.err(`verify: no check named ${unknown.join(', ')}; the checks: ${[...known].join(', ')}`);
+    client.destroy();
+    return 2;
+  }
   try {
-    const heartbeat = await startHeartbeatCheck(ctx);
-    for (const check of [...CHECKS, ...authChecks(auth), heartbeat]) {
+    // Held from the start, judged at the end (see startHeartbeatCheck).
+    const heartbeat = wanted(HEARTBEAT_CHECK) ? [await startHeartbeatCheck(ctx)] : [];
+    for (const check of [...planned.filter((c) => wanted(c.name)), ...heartbeat]) {
       const result = await runOne(check, ctx);
       results.push(result);
       io.out(formatResult(result));

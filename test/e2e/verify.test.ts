@@ -87,7 +87,8 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
     const saved = JSON.parse(readFileSync(json, 'utf8')) as {
       results: { name: string; status: string; figures?: Record<string, number> }[];
     };
-    expect(saved.results).toHaveLength(13);
+    expect(saved.results).toHaveLength(14);
+    expect(saved.results.find((r) => r.name === 'sse.rotation')?.status).toBe('skip');
     // No private prefix on this stack, so no token checks.
     expect(saved.results.filter((r) => r.name.startsWith('auth.')).map((r) => r.status)).toEqual([
       'skip',
@@ -113,7 +114,7 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
 
     // Assess: the command exited 0 (execFile rejects otherwise) and ran every check
     expect(stdout).toContain(`verify http://127.0.0.1:${port} `);
-    expect(stdout).toMatch(/\n10 passed, 0 failed, 3 skipped\n/);
+    expect(stdout).toMatch(/\n10 passed, 0 failed, 4 skipped\n/);
   }, 90_000);
 
   it('checks 401/403 and the end at exp against a stack with private channels, minting its own tokens', async () => {
@@ -155,6 +156,61 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
       await privateStack.stop();
     }
   }, 90_000);
+
+  it('with --long, waits out a stream lifetime and resumes across its end, losing and repeating nothing', async () => {
+    // Prepare: a stack whose streams live 3 s (less up to 20 %)
+    const shortLived = await startLocalStack({
+      port: 0,
+      inMemory: true,
+      env: { STREAM_LIFETIME_SECONDS: '3' },
+      log: { info: () => {}, error: () => {} },
+    });
+    const lines: string[] = [];
+    try {
+      // Act
+      const code = await main(
+        [
+          'verify',
+          '--url',
+          shortLived.url,
+          '--endpoint',
+          `${shortLived.url}/sns`,
+          '--long',
+          '--lifetime-seconds',
+          '3',
+          // The other checks hold streams longer than this stack lets them live.
+          '--only',
+          'sse.rotation',
+        ],
+        io(lines),
+      );
+
+      // Assess
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+      expect(code).toBe(0);
+      expect(lines.filter((l) => /^(PASS|FAIL|SKIP) /.test(l))).toHaveLength(1);
+      const rotation = lines.find((l) => /^PASS\s+sse\.rotation\s/.test(l));
+      const ms = Number(/ended itself after (\d+) ms/.exec(rotation ?? '')?.[1]);
+      // 3 s less up to 20 % jitter, plus the stream's opening.
+      expect(ms).toBeGreaterThanOrEqual(2_000);
+      expect(ms).toBeLessThan(6_000);
+    } finally {
+      await shortLived.stop();
+    }
+  }, 120_000);
+
+  it('refuses an --only name no check has, listing the checks, before running any', async () => {
+    const lines: string[] = [];
+    const code = await main(
+      ['verify', '--url', stack.url, '--endpoint', `${stack.url}/sns`, '--only', 'framing,nope'],
+      io(lines),
+    );
+    expect(code).toBe(2);
+    expect(lines.join('\n')).toMatch(
+      /no check named nope; the checks: sse\.headers, .*sse\.heartbeat/,
+    );
+    expect(lines.some((l) => /^(PASS|FAIL|SKIP) /.test(l))).toBe(false);
+  });
 
   it('fails auth.refusals against a server that lets private channels through without a token', async () => {
     // Prepare: the default stack has no private prefix, so nothing is refused

@@ -38,8 +38,22 @@ describe('Command: verify', () => {
       heartbeatSeconds: 15,
       waitSeconds: 20,
       json: undefined,
+      only: undefined,
+      lifetimeSeconds: undefined,
       auth: undefined,
     });
+  });
+
+  it('runs only the named checks with --only', () => {
+    expect(verify(['--only', 'sse.resume, framing']).only).toEqual(['sse.resume', 'framing']);
+    expect(refusal(['--only', ' , '])).toMatch(/--only needs at least one check name/);
+  });
+
+  it('waits out a lifetime only with --long, 300 s unless told the stack’s', () => {
+    expect(verify(['--long']).lifetimeSeconds).toBe(300);
+    expect(verify(['--long', '--lifetime-seconds', '60']).lifetimeSeconds).toBe(60);
+    expect(refusal(['--lifetime-seconds', '60'])).toMatch(/--lifetime-seconds is for --long/);
+    expect(refusal(['--long', '--lifetime-seconds', '901'])).toMatch(/from 1 to 900/);
   });
 
   it('takes a private prefix with a token secret, from --token-secret or AUTH_SECRET', () => {
