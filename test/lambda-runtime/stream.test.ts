@@ -9,6 +9,7 @@ import { EventSource } from 'eventsource';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoDBEventLog } from '../../functions/adapters/dynamodb/event-log.js';
 import { eventLogTableDefinition } from '../../functions/adapters/dynamodb/table.js';
+import { metricTotal, metricValues, parseEmf } from '../support/emf.js';
 import { type FunctionUrl, startFunctionUrl } from './harness/function-url.js';
 import type { LambdaFunction } from './harness/lambda-function.js';
 import { PRELUDE_CONTENT_TYPE } from './harness/prelude.js';
@@ -212,6 +213,21 @@ describe.skipIf(!lambdaTestsEnabled)('stream bundle under aws-lambda-ric', () =>
       const outcome = await ended.done;
       expect(outcome.kind === 'response' && outcome.error === undefined).toBe(true);
     }
+    // Each invocation wrote its stream metrics before it settled: its stream opened,
+    // ended by its lifetime, and the events it delivered, with their lag.
+    const metrics = parseEmf(fn.output());
+    const ended = streams.length - 1;
+    expect(metrics.every((r) => r.namespace === 'SsePubSub')).toBe(true);
+    expect(metricTotal(metrics, 'StreamsOpened')).toBeGreaterThanOrEqual(ended);
+    expect(metricTotal(metrics, 'StreamsEnded', { Reason: 'lifetime' })).toBeGreaterThanOrEqual(
+      ended,
+    );
+    const delivered = metricTotal(metrics, 'EventsDelivered') ?? 0;
+    expect(delivered).toBeGreaterThan(0);
+    expect(delivered).toBeLessThanOrEqual(published.length);
+    const lags = metricValues(metrics, 'DeliveryLag');
+    expect(lags.length).toBeGreaterThan(0);
+    expect(lags.every((lag) => lag >= 0 && lag < 10_000)).toBe(true);
   });
 
   it('ends a failing stream with the runtime error trailers; the client sees the end', async () => {
