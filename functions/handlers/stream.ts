@@ -8,7 +8,9 @@
  * await; a failure names the ARN).
  *
  * Logs name the path and channels only: never the query string (`?token=`), the
- * `Authorization` header or cookies.
+ * `Authorization` header or cookies. Stream metrics (embedded metric lines, namespace
+ * POWERTOOLS_METRICS_NAMESPACE, `METRICS_CHANNEL_PREFIXES`) go out every minute while a
+ * stream runs and when its invocation ends.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';

@@ -13,7 +13,9 @@
  * the endpoint, to another environment with its last id, then exit.
  *
  * Logs name the path and channels only: never the query string (`?token=`), the
- * `Authorization` header or cookies.
+ * `Authorization` header or cookies. Stream metrics (embedded metric lines, namespace
+ * POWERTOOLS_METRICS_NAMESPACE, `METRICS_CHANNEL_PREFIXES`) go out every minute and at
+ * shutdown.
  */
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';

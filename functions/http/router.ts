@@ -1,6 +1,5 @@
 import type { EventFeed } from '../core/event-feed.js';
 import { runPoll } from '../core/poll.js';
-import type { Reset } from '../core/resume.js';
 import { stopTime } from '../core/stop-time.js';
 import { NO_STREAM_METRICS, type StreamMetrics } from '../core/stream-metrics.js';
 import { runStreamSession, type StreamSummary } from '../core/stream-session.js';
@@ -54,11 +53,6 @@ export function createRouter(
   const { config } = deps;
   const authorize = deps.authorize ?? allowAll;
   const metrics = deps.metrics ?? NO_STREAM_METRICS;
-  // Bound once, not per event: the session calls these on every delivery.
-  const observer = {
-    delivered: (channel: string, lagMs: number | undefined) => metrics.delivered(channel, lagMs),
-    reset: (reset: Reset) => metrics.reset(reset),
-  };
 
   async function subscribe(
     request: HttpRequest,
@@ -105,7 +99,7 @@ export function createRouter(
               pageSize: config.pageSize,
               paddingBytes: config.paddingBytes,
             },
-            { feed, clock: deps.clock, write, signal, shutdown: deps.shutdown, observer },
+            { feed, clock: deps.clock, write, signal, shutdown: deps.shutdown, observer: metrics },
           );
         } catch (error) {
           metrics.streamEnded(req.channels, 'failed');
