@@ -127,6 +127,22 @@ export async function logOrder(ctx: VerifyContext, channel: string): Promise<str
   return datas;
 }
 
+/** What a client keeps across connections: each complete event's data, and the last id. */
+export function resumingClient() {
+  const received: string[] = [];
+  let lastId = '';
+  return {
+    received,
+    lastId: () => lastId,
+    keep(connection: SseConnection): void {
+      for (const e of connection.events) {
+        if (e.id !== undefined && e.id !== '') lastId = e.id;
+        if (!(e.event ?? '').startsWith('stream.')) received.push(e.data);
+      }
+    },
+  };
+}
+
 export function sameOrder(received: readonly string[], log: readonly string[]): string | undefined {
   const seen = new Set<string>();
   for (const data of received) {
@@ -246,16 +262,9 @@ const resume: Check = {
   async run(ctx) {
     const channel = `${ctx.prefix}/resume`;
     const count = 30;
-    const received: string[] = [];
+    const client = resumingClient();
+    const { received, keep } = client;
     let c = await openLive(ctx, eventsUrl(ctx, [channel]));
-    let lastId = '';
-    // What a client keeps of a connection: its complete events and the last id.
-    const keep = (connection: SseConnection): void => {
-      for (const e of connection.events) {
-        if (e.id !== undefined && e.id !== '') lastId = e.id;
-        if (!(e.event ?? '').startsWith('stream.')) received.push(e.data);
-      }
-    };
     const sent = new Map<number, number>();
     const publishing = publishNumbered(ctx, channel, count, 'resume', sent);
     try {
@@ -271,7 +280,7 @@ const resume: Check = {
         // Offline while two more are published, as a client waiting out `retry:` is.
         const offlineUntil = Math.min(sent.size + 2, count);
         await until(() => sent.size >= offlineUntil, ctx.waitMs, 'two publishes while offline');
-        c = await openLive(ctx, eventsUrl(ctx, [channel]), { 'last-event-id': lastId });
+        c = await openLive(ctx, eventsUrl(ctx, [channel]), { 'last-event-id': client.lastId() });
       }
       await publishing;
       const last = c;

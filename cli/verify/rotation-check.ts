@@ -11,10 +11,10 @@ import {
   messages,
   openLive,
   pass,
+  resumingClient,
   sameOrder,
   type VerifyContext,
 } from './checks.js';
-import type { SseConnection } from './sse-reader.js';
 import { until } from './sse-reader.js';
 
 /** One publish a second keeps events in flight when the stream ends. */
@@ -33,14 +33,8 @@ export function rotationCheck(lifetimeSeconds: number | undefined): Check {
     async run(ctx: VerifyContext) {
       if (lifetimeSeconds === undefined) return { status: 'skip', detail: 'no --long given' };
       const channel = `${ctx.prefix}/rotation`;
-      const received: string[] = [];
-      let lastId = '';
-      const keep = (c: SseConnection): void => {
-        for (const e of c.events) {
-          if (e.id !== undefined && e.id !== '') lastId = e.id;
-          if (!(e.event ?? '').startsWith('stream.')) received.push(e.data);
-        }
-      };
+      const client = resumingClient();
+      const { received, keep } = client;
       let published = 0;
       let publishing = true;
       const publisher = (async () => {
@@ -62,7 +56,7 @@ export function rotationCheck(lifetimeSeconds: number | undefined): Check {
         );
         const lifetimeMs = Math.round(performance.now() - opened);
         keep(first);
-        c = await openLive(ctx, eventsUrl(ctx, [channel]), { 'last-event-id': lastId });
+        c = await openLive(ctx, eventsUrl(ctx, [channel]), { 'last-event-id': client.lastId() });
         const target = published + AFTER_ROTATION;
         await until(
           () => published >= target,

@@ -7,27 +7,45 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MainIo, main } from '../../cli/main.js';
+import { main } from '../../cli/main.js';
 import { startLocalStack } from '../../local/stack.js';
 import { type Breakage, startBrokenProxy } from '../fixtures/broken-sse-proxy.js';
+import { capturedIo } from '../support/cli-io.js';
 
 type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
-
-function io(lines: string[]): MainIo {
-  return {
-    out: (line) => lines.push(line),
-    err: (line) => lines.push(line),
-    env: {},
-    readStdin: async () => new Uint8Array(),
-    color: false,
-    stopSignal: () => new AbortController().signal,
-  };
-}
 
 const statusOf = (lines: readonly string[], check: string): string | undefined =>
   lines
     .find((l) => new RegExp(`^(PASS|FAIL|SKIP)\\s+${check.replace('.', '\\.')}\\s`).test(l))
     ?.slice(0, 4);
+
+/** `verify` against `url`, publishing through its own `/sns`, with `extra` options. */
+async function verifyAt(url: string, extra: readonly string[] = []) {
+  const lines: string[] = [];
+  const code = await main(
+    ['verify', '--url', url, '--endpoint', `${url}/sns`, ...extra],
+    capturedIo(lines),
+  );
+  return { code, lines };
+}
+
+/** A second local stack with `env`, stopped after `body`. */
+async function withStack<T>(
+  env: Record<string, string>,
+  body: (stack: LocalStack) => Promise<T>,
+): Promise<T> {
+  const other = await startLocalStack({
+    port: 0,
+    inMemory: true,
+    env,
+    log: { info: () => {}, error: () => {} },
+  });
+  try {
+    return await body(other);
+  } finally {
+    await other.stop();
+  }
+}
 
 describe('Feature: verify checks a stack keeps the subscribe contract', () => {
   let stack: LocalStack;
@@ -62,7 +80,7 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
         '--json',
         json,
       ],
-      io(lines),
+      capturedIo(lines),
     );
 
     // Assess
@@ -120,29 +138,14 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
   it('checks 401/403 and the end at exp against a stack with private channels, minting its own tokens', async () => {
     // Prepare: a second stack whose private/ channels need an HS256 token
     const secret = 'verify-test-secret-0123456789abcdef';
-    const privateStack = await startLocalStack({
-      port: 0,
-      inMemory: true,
-      env: { AUTH_PRIVATE_PREFIXES: 'private/', AUTH_SECRET: secret },
-      log: { info: () => {}, error: () => {} },
-    });
-    const lines: string[] = [];
-    try {
+    await withStack({ AUTH_PRIVATE_PREFIXES: 'private/', AUTH_SECRET: secret }, async (other) => {
       // Act
-      const code = await main(
-        [
-          'verify',
-          '--url',
-          privateStack.url,
-          '--endpoint',
-          `${privateStack.url}/sns`,
-          '--private-prefix',
-          'private/',
-          '--token-secret',
-          secret,
-        ],
-        io(lines),
-      );
+      const { code, lines } = await verifyAt(other.url, [
+        '--private-prefix',
+        'private/',
+        '--token-secret',
+        secret,
+      ]);
 
       // Assess
       expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
@@ -152,38 +155,20 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
       expect(lines.find((l) => l.includes('auth.expiry'))).toMatch(
         /ended -?\d+ ms from the token's exp/,
       );
-    } finally {
-      await privateStack.stop();
-    }
+    });
   }, 90_000);
 
   it('with --long, waits out a stream lifetime and resumes across its end, losing and repeating nothing', async () => {
     // Prepare: a stack whose streams live 3 s (less up to 20 %)
-    const shortLived = await startLocalStack({
-      port: 0,
-      inMemory: true,
-      env: { STREAM_LIFETIME_SECONDS: '3' },
-      log: { info: () => {}, error: () => {} },
-    });
-    const lines: string[] = [];
-    try {
-      // Act
-      const code = await main(
-        [
-          'verify',
-          '--url',
-          shortLived.url,
-          '--endpoint',
-          `${shortLived.url}/sns`,
-          '--long',
-          '--lifetime-seconds',
-          '3',
-          // The other checks hold streams longer than this stack lets them live.
-          '--only',
-          'sse.rotation',
-        ],
-        io(lines),
-      );
+    await withStack({ STREAM_LIFETIME_SECONDS: '3' }, async (other) => {
+      // Act: the other checks hold streams longer than this stack lets them live
+      const { code, lines } = await verifyAt(other.url, [
+        '--long',
+        '--lifetime-seconds',
+        '3',
+        '--only',
+        'sse.rotation',
+      ]);
 
       // Assess
       expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
@@ -194,17 +179,11 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
       // 3 s less up to 20 % jitter, plus the stream's opening.
       expect(ms).toBeGreaterThanOrEqual(2_000);
       expect(ms).toBeLessThan(6_000);
-    } finally {
-      await shortLived.stop();
-    }
+    });
   }, 120_000);
 
   it('refuses an --only name no check has, listing the checks, before running any', async () => {
-    const lines: string[] = [];
-    const code = await main(
-      ['verify', '--url', stack.url, '--endpoint', `${stack.url}/sns`, '--only', 'framing,nope'],
-      io(lines),
-    );
+    const { code, lines } = await verifyAt(stack.url, ['--only', 'framing,nope']);
     expect(code).toBe(2);
     expect(lines.join('\n')).toMatch(
       /no check named nope; the checks: sse\.headers, .*sse\.heartbeat/,
@@ -213,26 +192,15 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
   });
 
   it('fails auth.refusals against a server that lets private channels through without a token', async () => {
-    // Prepare: the default stack has no private prefix, so nothing is refused
-    const lines: string[] = [];
-
-    // Act
-    const code = await main(
-      [
-        'verify',
-        '--url',
-        stack.url,
-        '--endpoint',
-        `${stack.url}/sns`,
-        '--private-prefix',
-        'private/',
-        '--token-secret',
-        'verify-test-secret-0123456789abcdef',
-        '--wait-seconds',
-        '3',
-      ],
-      io(lines),
-    );
+    // Act: the default stack has no private prefix, so nothing is refused
+    const { code, lines } = await verifyAt(stack.url, [
+      '--private-prefix',
+      'private/',
+      '--token-secret',
+      'verify-test-secret-0123456789abcdef',
+      '--wait-seconds',
+      '3',
+    ]);
 
     // Assess
     expect(code).toBe(1);
@@ -256,7 +224,7 @@ describe('Feature: verify checks a stack keeps the subscribe contract', () => {
         // Act
         const code = await main(
           ['verify', '--url', proxy.url, '--endpoint', `${stack.url}/sns`, '--wait-seconds', '3'],
-          io(lines),
+          capturedIo(lines),
         );
 
         // Assess

@@ -9,23 +9,13 @@ import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleSnsRequest } from '../../bench/lib/sns-endpoint.js';
-import { type MainIo, main } from '../../cli/main.js';
+import { main } from '../../cli/main.js';
 import { DynamoDBChangeIndex } from '../../functions/adapters/dynamodb/change-index.js';
 import { DynamoDBEventLog } from '../../functions/adapters/dynamodb/event-log.js';
+import { capturedIo } from '../support/cli-io.js';
 import { createEventLogTable, localDynamoClient } from '../support/dynamodb.js';
 import type { WebServerProcess } from './harness/web-server-process.js';
 import { harnessContext, revisionEnvironment, startBundle } from './support.js';
-
-function io(lines: string[]): MainIo {
-  return {
-    out: (line) => lines.push(line),
-    err: (line) => lines.push(line),
-    env: {},
-    readStdin: async () => new Uint8Array(),
-    color: false,
-    stopSignal: () => new AbortController().signal,
-  };
-}
 
 describe('Feature: verify passes against the Web Function bundle', () => {
   let client: DynamoDBClient;
@@ -79,7 +69,7 @@ describe('Feature: verify passes against the Web Function bundle', () => {
         '--heartbeat-seconds',
         String(heartbeat),
       ],
-      io(lines),
+      capturedIo(lines),
     );
 
     // Assess: no CORS origin and no private prefix in the default revision, so those skip

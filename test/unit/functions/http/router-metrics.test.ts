@@ -4,6 +4,7 @@ import { EmbeddedStreamMetrics } from '../../../../functions/adapters/powertools
 import { encodeCursor } from '../../../../functions/core/cursor.js';
 import { MemoryEventLog } from '../../../../functions/core/memory-event-log.js';
 import { PollingFeed } from '../../../../functions/core/polling-feed.js';
+import type { Authorizer } from '../../../../functions/http/access.js';
 import type { HttpRequest } from '../../../../functions/http/http-types.js';
 import { createRouter } from '../../../../functions/http/router.js';
 import { DEFAULT_SUBSCRIBE_CONFIG } from '../../../../functions/http/subscribe-config.js';
@@ -27,6 +28,22 @@ function deliveries(writes: readonly { at: number; chunk: string }[]) {
   return out;
 }
 
+/** A router over `log` that reports to a fresh recorder; the recorder comes with it. */
+function routerWithMetrics(log: MemoryEventLog, authorize?: Authorizer) {
+  const metrics = new EmbeddedStreamMetrics({
+    metrics: new Metrics({ namespace: 'SsePubSub', serviceName: 'sse-pubsub-stream' }),
+  });
+  const route = createRouter({
+    config: DEFAULT_SUBSCRIBE_CONFIG,
+    feed: () => new PollingFeed(log, { minMs: 50, maxMs: 200 }),
+    clock: Date.now,
+    random: () => 0,
+    ...(authorize !== undefined && { authorize }),
+    metrics,
+  });
+  return { route, metrics };
+}
+
 describe('Function: createRouter with embedded stream metrics', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -38,17 +55,9 @@ describe('Function: createRouter with embedded stream metrics', () => {
   it('reports a stream session: opened, delivered with its lag, reset, ended at the token, and a refusal', async () => {
     // Prepare: channel a has a backlog of 2, b has 1 event and the cursor is past it
     const log = new MemoryEventLog();
-    const metrics = new EmbeddedStreamMetrics({
-      metrics: new Metrics({ namespace: 'SsePubSub', serviceName: 'sse-pubsub-stream' }),
-    });
-    const route = createRouter({
-      config: DEFAULT_SUBSCRIBE_CONFIG,
-      feed: () => new PollingFeed(log, { minMs: 50, maxMs: 200 }),
-      clock: Date.now,
-      random: () => 0,
-      authorize: async () => ({ notAfter: Date.now() + 5_000 }),
-      metrics,
-    });
+    const { route, metrics } = routerWithMetrics(log, async () => ({
+      notAfter: Date.now() + 5_000,
+    }));
     const publish = (channel: string, data: string) =>
       log.append(channel, [{ event: 'message', data, dedupeKey: data }]);
     await publish('a', 'old-1');
@@ -106,16 +115,7 @@ describe('Function: createRouter with embedded stream metrics', () => {
 
   it('counts a stream that fails after its first byte as ended by failed', async () => {
     const log = new MemoryEventLog();
-    const metrics = new EmbeddedStreamMetrics({
-      metrics: new Metrics({ namespace: 'SsePubSub', serviceName: 'sse-pubsub-stream' }),
-    });
-    const route = createRouter({
-      config: DEFAULT_SUBSCRIBE_CONFIG,
-      feed: () => new PollingFeed(log, { minMs: 50, maxMs: 200 }),
-      clock: Date.now,
-      random: () => 0,
-      metrics,
-    });
+    const { route, metrics } = routerWithMetrics(log);
     const response = await route(request('/events?channel=a'));
     if (response.kind !== 'stream') throw new Error('expected a stream');
     let writes = 0;
