@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEPLOYMENT_DEFAULTS } from '../functions/config/environment.js';
 
 /** `POWERTOOLS_METRICS_NAMESPACE` of the writer: where its embedded metrics land. */
 export const METRICS_NAMESPACE = 'SsePubSub';
@@ -20,10 +21,10 @@ export const WRITER_SERVICE_NAME = 'sse-pubsub-writer';
  */
 export const STREAM_SERVICE_NAME = 'sse-pubsub-stream';
 /**
- * The subscribe routes write their metrics once a minute (STREAM_METRICS_FLUSH_MS), each
- * server its `OpenStreams` once: a one-minute sum over servers is the streams open.
+ * The subscribe routes write their metrics once per flush interval, each server its
+ * `OpenStreams` once: a sum over that period and all servers is the streams open.
  */
-export const OPEN_STREAMS_PERIOD = Duration.minutes(1);
+export const OPEN_STREAMS_PERIOD = Duration.seconds(DEPLOYMENT_DEFAULTS.streamMetricsFlushSeconds);
 
 /** Every alarm looks at 5-minute sums or maxima: one breaching period raises it. */
 export const ALARM_PERIOD = Duration.minutes(5);

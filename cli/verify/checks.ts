@@ -143,6 +143,30 @@ export function resumingClient() {
   };
 }
 
+/**
+ * The end of a resumed read: waits for `expected` events over all connections (short of
+ * them, the comparison says which are missing), keeps the last connection's, and fails
+ * unless every event of the log came once, in the log's order.
+ */
+export async function expectEveryEventOnce(
+  ctx: VerifyContext,
+  channel: string,
+  client: ReturnType<typeof resumingClient>,
+  last: SseConnection,
+  expected: number,
+): Promise<void> {
+  await until(
+    () => client.received.length + messages(last).length >= expected,
+    ctx.waitMs,
+    `${expected} events in all`,
+  ).catch(() => undefined);
+  // Room for a stray duplicate to show.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  client.keep(last);
+  const problem = sameOrder(client.received, await logOrder(ctx, channel));
+  expect(problem === undefined, problem ?? '');
+}
+
 export function sameOrder(received: readonly string[], log: readonly string[]): string | undefined {
   const seen = new Set<string>();
   for (const data of received) {
@@ -283,21 +307,11 @@ const resume: Check = {
         c = await openLive(ctx, eventsUrl(ctx, [channel]), { 'last-event-id': client.lastId() });
       }
       await publishing;
-      const last = c;
-      // Short of them all, the comparison below says which are missing.
-      await until(
-        () => received.length + messages(last).length >= count,
-        ctx.waitMs,
-        `${count} events in all`,
-      ).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await expectEveryEventOnce(ctx, channel, client, c, count);
     } finally {
       c.drop();
       await publishing.catch(() => undefined);
     }
-    keep(c);
-    const problem = sameOrder(received, await logOrder(ctx, channel));
-    expect(problem === undefined, problem ?? '');
     return pass(`${count} events through 3 drops, each once, in the log order`);
   },
 };

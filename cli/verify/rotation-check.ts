@@ -6,13 +6,10 @@
 import {
   type Check,
   eventsUrl,
-  expect,
-  logOrder,
-  messages,
+  expectEveryEventOnce,
   openLive,
   pass,
   resumingClient,
-  sameOrder,
   type VerifyContext,
 } from './checks.js';
 import { until } from './sse-reader.js';
@@ -34,7 +31,6 @@ export function rotationCheck(lifetimeSeconds: number | undefined): Check {
       if (lifetimeSeconds === undefined) return { status: 'skip', detail: 'no --long given' };
       const channel = `${ctx.prefix}/rotation`;
       const client = resumingClient();
-      const { received, keep } = client;
       let published = 0;
       let publishing = true;
       const publisher = (async () => {
@@ -55,7 +51,7 @@ export function rotationCheck(lifetimeSeconds: number | undefined): Check {
           'the stream to end itself',
         );
         const lifetimeMs = Math.round(performance.now() - opened);
-        keep(first);
+        client.keep(first);
         c = await openLive(ctx, eventsUrl(ctx, [channel]), { 'last-event-id': client.lastId() });
         const target = published + AFTER_ROTATION;
         await until(
@@ -65,17 +61,9 @@ export function rotationCheck(lifetimeSeconds: number | undefined): Check {
         );
         publishing = false;
         await publisher;
-        const second = c;
-        await until(
-          () => received.length + messages(second).length >= published,
-          ctx.waitMs,
-          `${published} events in all`,
-        ).catch(() => undefined);
-        keep(second);
-        const problem = sameOrder(received, await logOrder(ctx, channel));
-        expect(problem === undefined, problem ?? '');
+        await expectEveryEventOnce(ctx, channel, client, c, published);
         return pass(
-          `the stream ended itself after ${lifetimeMs} ms; ${received.length} events across it, each once, in the log order`,
+          `the stream ended itself after ${lifetimeMs} ms; ${client.received.length} events across it, each once, in the log order`,
           { lifetimeMs },
         );
       } finally {

@@ -101,6 +101,11 @@ export const DEPLOYMENT_DEFAULTS = {
   streamLifetimeSeconds: 5 * 60,
   streamLifetimeJitter: 0.2,
   heartbeatSeconds: 15,
+  /**
+   * How often the subscribe routes write their gathered metrics: CloudWatch's standard
+   * one-minute period, which the dashboard's open-streams sum relies on.
+   */
+  streamMetricsFlushSeconds: 60,
   pollMinMs: 200,
   pollMaxMs: 1_000,
   paddingBytes: 0,

@@ -16,11 +16,12 @@
  * more with a `Channel` dimension (refusals never: their channels are the sender's).
  */
 import { MetricResolution, type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DEPLOYMENT_DEFAULTS } from '../../config/environment.js';
 import type { Reset } from '../../core/resume.js';
 import type { StreamEndReason, StreamMetrics } from '../../core/stream-metrics.js';
 
-/** How often a host writes what gathered: CloudWatch's standard one-minute period. */
-export const STREAM_METRICS_FLUSH_MS = 60_000;
+/** How often a host writes what gathered (DEPLOYMENT_DEFAULTS.streamMetricsFlushSeconds). */
+export const STREAM_METRICS_FLUSH_MS = DEPLOYMENT_DEFAULTS.streamMetricsFlushSeconds * 1000;
 /** Delivery-lag values kept per dimension set between flushes: one full EMF record. */
 export const DEFAULT_LAG_SAMPLES = 100;
 /**
